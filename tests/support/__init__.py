@@ -1,0 +1,1 @@
+"""Helpers that tests share: real servers to run against, on loopback only."""
