@@ -190,7 +190,7 @@ NOTICES: Final[dict[str, str]] = {
     ),
     "needs_action": (
         "Your closure request {reference} needs your action: {action}. "
-        "Please respond by {deadline}."
+        "Fix it and resubmit on the same reference."
     ),
     "rejected": "Your closure request {reference} was not approved. Reason: {reason}",
     "approved": (
@@ -201,6 +201,7 @@ NOTICES: Final[dict[str, str]] = {
         "The line {msisdn} has been closed. Reference: {reference}. "
         "Certificate verification code: {verification_code}."
     ),
+    "email_subject": "{operator}: line closure {reference}",
     "third_party_closed": (
         "Notice from {operator}: the mobile number {msisdn} was closed on {date} and may be "
         "reassigned to someone else after the holding period. Please unbind it from the "

@@ -1,0 +1,41 @@
+# Lineclose: `make demo` runs the product on SQLite with demo data; `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export LINECLOSE_DATABASE_URL ?= sqlite:///var/demo.db
+export LINECLOSE_DATA_KEY_FILE ?= var/data.key
+
+.PHONY: setup system-deps demo test test-fast lint typecheck bench clean
+
+$(BIN)/lineclose: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+setup: system-deps $(BIN)/lineclose
+
+system-deps:
+	@bash scripts/install-system-deps.sh
+
+demo: setup
+	$(BIN)/lineclose demo
+
+test: setup
+	@bash scripts/run-tests.sh
+
+test-fast: $(BIN)/lineclose
+	$(BIN)/python -m pytest -q -x
+
+lint: $(BIN)/lineclose
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(BIN)/lineclose
+	$(BIN)/mypy src
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

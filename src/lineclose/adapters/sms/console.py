@@ -1,0 +1,26 @@
+"""An SmsGateway that prints messages instead of sending them, for demonstrations."""
+
+from __future__ import annotations
+
+import logging
+
+from lineclose.ports.messaging import SmsMessage
+
+logger = logging.getLogger("lineclose.sms")
+
+
+class ConsoleSms:
+    """Logs every message to the ``lineclose.sms`` logger and keeps it in :attr:`sent`."""
+
+    def __init__(self) -> None:
+        self.sent: list[SmsMessage] = []
+
+    def send(self, message: SmsMessage) -> str:
+        """Log the message and return ``console-<n>``, n counting from 1."""
+        self.sent.append(message)
+        message_id = f"console-{len(self.sent)}"
+        logger.info("SMS %s to %s (key %s):\n%s", message_id, message.to, message.key, message.text)
+        return message_id
+
+    def ping(self) -> None:
+        """Always healthy."""

@@ -1,0 +1,235 @@
+"""The `lineclose` command: thin Typer commands over the services."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lineclose.bootstrap import App, bootstrap
+from lineclose.config import Settings
+from lineclose.db import audit
+from lineclose.db.migrate import upgrade
+from lineclose.errors import LinecloseError
+from lineclose.services import precheck as precheck_service
+from lineclose.services import requests as request_service
+from lineclose.services.context import SYSTEM_ACTOR, Role
+from lineclose.services.identity import create_staff_token
+from lineclose.services.seed import register_lines_in_hlr, seed_demo
+from lineclose.services.views import eligibility_view
+from lineclose.worker.dispatcher import Worker
+
+app = typer.Typer(help="Lineclose: close mobile lines end to end.", no_args_is_help=True)
+token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+console = Console()
+
+
+def _app() -> App:
+    logging.basicConfig(
+        level=os.environ.get("LINECLOSE_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return bootstrap(Settings())
+
+
+def _fail(exc: LinecloseError) -> None:
+    console.print(f"[red]{exc.code}[/red]: {exc.message}")
+    raise typer.Exit(2)
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema up to date (alembic upgrade head)."""
+    settings = Settings()
+    upgrade(settings.database_url)
+    console.print("schema is up to date")
+
+
+@app.command()
+def seed() -> None:
+    """Load the deterministic demo data into an empty database."""
+    lc = _app()
+    with lc.sessions.begin() as session:
+        stories = seed_demo(session, lc.deps)
+    with lc.sessions() as session:
+        register_lines_in_hlr(session, lc.deps)
+    table = Table("number", "what it shows")
+    for story in stories:
+        table.add_row(story.msisdn, story.story)
+    console.print(table)
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Option(help="who holds the token")],
+    role: Annotated[Role, typer.Option(help="agent, reviewer or admin")],
+) -> None:
+    """Create a staff API token; it is shown once."""
+    lc = _app()
+    try:
+        with lc.sessions.begin() as session:
+            token = create_staff_token(session, lc.deps.clock.now(), name, role)
+    except LinecloseError as exc:
+        _fail(exc)
+    console.print(token)
+
+
+@app.command()
+def precheck(
+    msisdn: str,
+    on: Annotated[str | None, typer.Option(help="requested closure date, YYYY-MM-DD")] = None,
+    accept_etf: bool = False,
+) -> None:
+    """Show what blocks closing a line, with remedies and the quote."""
+    lc = _app()
+    staff = SYSTEM_ACTOR.__class__(Role.ADMIN, "cli", SYSTEM_ACTOR.channel)
+    try:
+        requested = date.fromisoformat(on) if on else None
+    except ValueError:
+        console.print("[red]invalid_date[/red]: --on must be YYYY-MM-DD")
+        raise typer.Exit(2) from None
+    try:
+        with lc.sessions() as session:
+            result = precheck_service.precheck(
+                session, lc.deps, staff, msisdn, requested, accept_etf
+            )
+    except LinecloseError as exc:
+        _fail(exc)
+    view = eligibility_view(result)
+    table = Table("blocker", "why", "remedy")
+    for blocker in view["blockers"]:
+        remedies = "; ".join(
+            r["code"]
+            + (f" {r['amount_minor']}" if "amount_minor" in r else "")
+            + (f" {r['date']}" if "date" in r else "")
+            for r in blocker["remedies"]
+        )
+        table.add_row(blocker["code"], blocker["message"], remedies)
+    console.print(table if view["blockers"] else "[green]no blockers[/green]")
+    for warning in view["warnings"]:
+        console.print(f"[yellow]{warning['code']}[/yellow] {warning['message']}")
+    console.print_json(data=view["quote"])
+
+
+@app.command()
+def status(reference: str) -> None:
+    """Show a closure request's state and history."""
+    lc = _app()
+    try:
+        with lc.sessions() as session:
+            request = request_service.get_request(session, reference)
+            from lineclose.web.api.request_view import request_view
+
+            view = request_view(session, request, lc.deps.clock.now().date())
+    except LinecloseError as exc:
+        _fail(exc)
+    console.print(f"[bold]{view['reference']}[/bold] {view['status']} — {view['next_step']}")
+    table = Table("at", "from", "to", "by", "channel")
+    for event in view["history"]:
+        table.add_row(
+            event["at"], event["from"] or "", event["to"], event["actor"], event["channel"]
+        )
+    console.print(table)
+
+
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option(help="run until nothing is due, then exit")] = False,
+) -> None:
+    """Perform outbox steps and sweeps (run as many as you like against PostgreSQL)."""
+    lc = _app()
+    runner = Worker(lc.sessions, lc.deps)
+    if once:
+        report = runner.run_until_idle()
+        console.print(f"done {report.done}, retried {report.retried}, dead {report.dead}")
+        return
+    runner.run_forever()
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    with_worker: Annotated[bool, typer.Option(help="run a worker thread in this process")] = False,
+) -> None:
+    """Serve the API (and a worker thread with --with-worker, as in the demo)."""
+    import uvicorn
+
+    from lineclose.web.app import create_app
+
+    lc = _app()
+    runner = Worker(lc.sessions, lc.deps) if with_worker else None
+    if runner:
+        threading.Thread(target=runner.run_forever, name="worker", daemon=True).start()
+    try:
+        uvicorn.run(create_app(lc), host=host, port=port, log_level="info")
+    finally:
+        if runner:
+            runner.stop()
+
+
+@app.command()
+def demo(
+    port: int = 8000,
+    fresh: Annotated[bool, typer.Option(help="start from an empty database")] = True,
+) -> None:
+    """Fresh SQLite database, demo data, staff tokens, then the API and a worker on loopback."""
+    settings = Settings()
+    db_path = Path(settings.database_url.removeprefix("sqlite:///"))
+    if fresh and settings.database_url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    upgrade(settings.database_url)
+    seed()
+    lc = _app()
+    with lc.sessions.begin() as session:
+        tokens = {
+            role: create_staff_token(session, lc.deps.clock.now(), f"demo-{role.value}", role)
+            for role in (Role.AGENT, Role.REVIEWER, Role.ADMIN)
+        }
+    base = f"http://127.0.0.1:{port}"
+    curl = shutil.which("curl") or "curl"
+    console.rule("Lineclose demo")
+    console.print(f"API and docs: [bold]{base}/docs[/bold]")
+    for role, token in tokens.items():
+        console.print(f"{role.value:9} token: {token}")
+    reviewer = tokens[Role.REVIEWER]
+    agent = tokens[Role.AGENT]
+    console.print("\nTry:")
+    console.print(
+        f"{curl} -s -X POST {base}/api/v1/precheck -H 'Authorization: Bearer {agent}' "
+        "-H 'Content-Type: application/json' -d '{\"msisdn\": \"+8613800138002\"}'"
+    )
+    console.print(
+        f"{curl} -s -X POST {base}/api/v1/closure-requests -H 'Authorization: Bearer {agent}' "
+        "-H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{\"msisdn\": "
+        '"+447911123457", "channel": "store", "identity": [{"method": "id_document_seen"}], '
+        '"refund_account": "GB82WEST12345698765432", "alternate_contact": "sam@example.org"}\''
+    )
+    console.print(f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'")
+    console.rule()
+    serve(port=port, with_worker=True)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain and report the first broken link."""
+    lc = _app()
+    with lc.sessions() as session:
+        report = audit.verify_chain(session)
+    if report.first_broken_id is None:
+        console.print(f"[green]audit log intact[/green]: {report.checked} entries")
+        return
+    console.print(f"[red]broken at entry {report.first_broken_id}[/red]: {report.problem}")
+    raise typer.Exit(1)

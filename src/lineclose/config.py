@@ -1,0 +1,47 @@
+"""Typed settings, read once from the environment (prefix LINECLOSE_) and injected from bootstrap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LINECLOSE_", extra="ignore")
+
+    database_url: str = "sqlite:///var/lineclose.db"
+    data_keys: SecretStr | None = Field(
+        default=None, description="keyring as id:base64[,id:base64]; the first key encrypts"
+    )
+    data_key_file: Path = Path("var/data.key")
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    hlr_backend: Literal["registry", "osmo", "fake"] = "registry"
+    osmo_hlr_host: str = "127.0.0.1"
+    osmo_hlr_ctrl_port: int = 4259
+
+    sms_backend: Literal["console", "kannel", "fake"] = "console"
+    kannel_sendsms_url: str = "http://127.0.0.1:13013/cgi-bin/sendsms"
+    kannel_username: str = "lineclose"
+    kannel_password: SecretStr = SecretStr("")
+    kannel_sender: str = "Lineclose"
+    kannel_dlr_url: str | None = None
+
+    email_backend: Literal["console", "smtp", "fake"] = "console"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    email_from: str = "no-reply@lineclose.invalid"
+
+    otp_ttl_seconds: int = 300
+    otp_max_attempts: int = 5
+    session_ttl_seconds: int = 1800
+
+    worker_poll_seconds: float = 0.5
+    worker_lease_seconds: int = 60
+    worker_max_attempts: int = 8

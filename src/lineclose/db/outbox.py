@@ -1,0 +1,91 @@
+"""The transactional outbox: side effects written with the state change, performed after commit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from lineclose.db.models import OutboxRow
+
+
+def enqueue(
+    session: Session,
+    now: datetime,
+    step: str,
+    key: str,
+    payload: dict[str, Any] | None = None,
+    request_id: int | None = None,
+    available_at: datetime | None = None,
+) -> OutboxRow:
+    """Add a step unless one with the same idempotency key exists (then return that one)."""
+    existing = session.execute(
+        select(OutboxRow).where(OutboxRow.idempotency_key == key)
+    ).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    row = OutboxRow(
+        request_id=request_id,
+        step=step,
+        idempotency_key=key,
+        payload=payload or {},
+        status="pending",
+        attempts=0,
+        available_at=available_at or now,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    step: str
+    key: str
+    payload: dict[str, Any]
+    request_id: int | None
+    attempts: int
+
+
+def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Claimed | None:
+    """Lease one due row. PostgreSQL skips rows other workers hold; the conditional update
+    makes the lease safe on SQLite too, where a second claimer finds the row taken."""
+    candidate = session.execute(
+        select(OutboxRow.id)
+        .where(
+            OutboxRow.status == "pending",
+            OutboxRow.available_at <= now,
+            or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
+        )
+        .order_by(OutboxRow.available_at, OutboxRow.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    if candidate is None:
+        return None
+    taken = session.execute(
+        update(OutboxRow)
+        .where(
+            OutboxRow.id == candidate,
+            OutboxRow.status == "pending",
+            or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
+        )
+        .values(locked_until=now + lease, locked_by=worker, attempts=OutboxRow.attempts + 1)
+    )
+    if taken.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    row = session.get(OutboxRow, candidate)
+    assert row is not None
+    session.refresh(row)
+    return Claimed(
+        row.id, row.step, row.idempotency_key, dict(row.payload), row.request_id, row.attempts
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 600))

@@ -1,0 +1,122 @@
+"""Identifiers validated at the edge: phone numbers, SIM serials, subscriber identities, ID numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+from stdnum import luhn
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+
+class InvalidIdentifier(ValueError):
+    """A value that does not parse as the identifier it claims to be; the message says what to fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def normalize_msisdn(raw: str, default_region: str | None = None) -> str:
+    """Return the number in E.164; national forms need the operator's region."""
+    text = raw.strip()
+    try:
+        parsed = phonenumbers.parse(text, default_region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidIdentifier(
+            "msisdn", "msisdn must be a phone number in E.164 form, such as +8613800138000"
+        ) from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidIdentifier(
+            "msisdn", "msisdn is not a valid phone number: check the country code and length"
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def region_of(msisdn: str) -> str | None:
+    return phonenumbers.region_code_for_number(phonenumbers.parse(msisdn))
+
+
+def normalize_iccid(raw: str) -> str:
+    """ICCID: 19 or 20 digits starting 89 (ITU-T E.118) with a Luhn check digit."""
+    digits = "".join(raw.split())
+    if not digits.isdigit() or len(digits) not in (19, 20) or not digits.startswith("89"):
+        raise InvalidIdentifier("iccid", "iccid must be 19 or 20 digits starting with 89")
+    if not luhn.is_valid(digits):
+        raise InvalidIdentifier(
+            "iccid", "iccid check digit is wrong: re-read the number on the SIM"
+        )
+    return digits
+
+
+def normalize_imsi(raw: str) -> str:
+    digits = raw.strip()
+    if not digits.isdigit() or not 14 <= len(digits) <= 15:
+        raise InvalidIdentifier("imsi", "imsi must be 14 or 15 digits")
+    return digits
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    scheme: str  # "cn_ric" or "generic"
+    value: str
+
+
+def normalize_id_number(raw: str, scheme: str, today: date) -> IdNumber:
+    """Validate an ID number for the profile's scheme.
+
+    python-stdnum checks the Chinese resident ID's check digit but accepts a birth date in
+    the future and keeps inner spaces; a future birth date is refused and spaces removed here.
+    """
+    compact = "".join(raw.split()).upper()
+    if scheme == "cn_ric":
+        try:
+            value = ric.validate(compact)
+        except ValidationError as exc:
+            raise InvalidIdentifier(
+                "id_number", "id_number is not a valid resident ID: check its 18 characters"
+            ) from exc
+        born = ric.get_birth_date(value)
+        if born > today:
+            raise InvalidIdentifier("id_number", "id_number has a birth date in the future")
+        return IdNumber(scheme, value)
+    if not compact.isalnum() or not 5 <= len(compact) <= 32:
+        raise InvalidIdentifier("id_number", "id_number must be 5 to 32 letters or digits")
+    return IdNumber("generic", compact)
+
+
+def mask_middle(value: str, keep_start: int, keep_end: int) -> str:
+    """Keep the first and last characters and star the rest (`110***********1234`)."""
+    if len(value) <= keep_start + keep_end:
+        return "*" * len(value)
+    hidden = len(value) - keep_start - keep_end
+    return value[:keep_start] + "*" * hidden + value[len(value) - keep_end :]
+
+
+def mask_msisdn(msisdn: str) -> str:
+    return mask_middle(msisdn, 5 if msisdn.startswith("+86") else 4, 4)
+
+
+def mask_id_number(value: str) -> str:
+    return mask_middle(value, 3, 4)
+
+
+def mask_account(value: str) -> str:
+    compact = "".join(value.split())
+    return mask_middle(compact, 2, 4)
+
+
+def mask_name(value: str) -> str:
+    text = value.strip()
+    if not text:
+        return ""
+    return text[0] + "*" * max(1, len(text) - 1)
+
+
+def mask_contact(value: str) -> str:
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return (local[:1] + "***@" + domain) if local else "***@" + domain
+    return mask_msisdn(value)

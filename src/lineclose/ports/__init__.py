@@ -1,0 +1,1 @@
+"""Protocols for every system outside Lineclose, and the errors adapters translate into."""

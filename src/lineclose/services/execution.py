@@ -1,0 +1,281 @@
+"""Executing an approved closure, one outbox step at a time.
+
+begin_execution -> bar_line -> settle -> finalize; each step enqueues the next in the same
+transaction that marks it done, so a crash repeats at most the step it interrupted, and every
+step is safe to repeat: the HLR call is idempotent and database effects commit with the step.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lineclose.db import audit, models, outbox
+from lineclose.db.outbox import Claimed
+from lineclose.domain.aging import NumberState, aging_until
+from lineclose.domain.identifiers import mask_msisdn, mask_name
+from lineclose.domain.settlement import quote
+from lineclose.domain.states import Command, RequestState
+from lineclose.ports.messaging import EmailMessage, SmsMessage
+from lineclose.services.context import SYSTEM_ACTOR, Deps
+from lineclose.services.lines import line_facts, local_today, profile_of
+from lineclose.services.notices import SEND_EMAIL, SEND_SMS, enqueue_email, enqueue_to_contact
+from lineclose.services.requests import BEGIN_EXECUTION, transition
+from lineclose.services.views import quote_view
+
+BAR_LINE = "bar_line"
+SETTLE = "settle"
+FINALIZE = "finalize"
+PURGE_HLR = "purge_hlr"
+
+Result = dict[str, Any]
+Handler = Callable[[Session, Deps, Claimed], Result]
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def _request(session: Session, claimed: Claimed) -> models.ClosureRequest:
+    assert claimed.request_id is not None
+    request = session.get(models.ClosureRequest, claimed.request_id)
+    assert request is not None
+    return request
+
+
+def _next(session: Session, deps: Deps, request: models.ClosureRequest, step: str) -> None:
+    outbox.enqueue(session, deps.clock.now(), step, f"{request.id}:{step}", request_id=request.id)
+
+
+def begin_execution(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    """The point of no return: from here the request can no longer be withdrawn."""
+    request = _request(session, claimed)
+    if request.status not in (RequestState.APPROVED.value, RequestState.SCHEDULED.value):
+        return {"skipped": f"request is {request.status}"}
+    transition(session, deps, request, Command.EXECUTE, SYSTEM_ACTOR)
+    request.line.status = "closing"
+    _next(session, deps, request, BAR_LINE)
+    return {"state": RequestState.EXECUTING.value}
+
+
+def bar_line(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    request = _request(session, claimed)
+    line = request.line
+    deps.hlr.bar(line.imsi, line.msisdn, claimed.key)
+    audit.append(
+        session,
+        deps.clock.now(),
+        SYSTEM_ACTOR.label,
+        "hlr.barred",
+        "line",
+        str(line.id),
+        {"msisdn": mask_msisdn(line.msisdn)},
+    )
+    _next(session, deps, request, SETTLE)
+    return {"barred": True}
+
+
+def settle(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    """Final bill at the execution date, the balances zeroed, and the refund instruction."""
+    request = _request(session, claimed)
+    line = request.line
+    profile = profile_of(line.operator)
+    now = deps.clock.now()
+    today = local_today(profile, now)
+    final = quote(
+        line_facts(session, line, exclude_request_id=request.id),
+        today,
+        request.accept_etf,
+        profile.refund_fee_minor.value,
+    )
+    charges = [
+        {"label": "Prorated monthly fee", "amount_minor": final.prorated_fee.minor},
+        {"label": "Usage this month", "amount_minor": final.unbilled_usage.minor},
+    ]
+    if final.etf_included:
+        charges.append(
+            {"label": "Early termination fee", "amount_minor": final.early_termination_fee.minor}
+        )
+    session.add(
+        models.Bill(
+            line_id=line.id,
+            kind="final",
+            period_start=today,
+            period_end=today,
+            amount_minor=final.total_charges.minor,
+            currency=final.currency,
+            due_on=today + timedelta(days=14),
+            # Settled from paid credit unless the charges exceed it.
+            paid_at=now if not final.amount_due.is_positive else None,
+            lines_json=charges,
+        )
+    )
+    line.paid_credit_minor = 0
+    line.promo_credit_minor = 0
+    line.unbilled_usage_minor = 0
+    if final.refund.is_positive:
+        assert request.refund_account_enc and request.refund_account_masked
+        session.add(
+            models.RefundInstruction(
+                request_id=request.id,
+                amount_minor=final.refund.minor,
+                currency=final.currency,
+                account_enc=request.refund_account_enc,
+                account_masked=request.refund_account_masked,
+                status="instructed",
+                idempotency_key=f"{request.id}:refund",
+                created_at=now,
+            )
+        )
+    request.quote = {**quote_view(final), "charges": charges}
+    audit.append(
+        session,
+        now,
+        SYSTEM_ACTOR.label,
+        "request.settled",
+        "closure_request",
+        request.reference,
+        {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor},
+    )
+    _next(session, deps, request, FINALIZE)
+    return {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor}
+
+
+def _verification_code() -> str:
+    return "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    """Certificate, line closed, number aging, request closed, notices to the alternate contact."""
+    request = _request(session, claimed)
+    line = request.line
+    profile = profile_of(line.operator)
+    now = deps.clock.now()
+    today = local_today(profile, now)
+    subscriber = line.subscriber
+    code = _verification_code()
+    holder = deps.vault.decrypt(subscriber.name_enc) if subscriber.name_enc else ""
+    refund = session.execute(
+        select(models.RefundInstruction).where(models.RefundInstruction.request_id == request.id)
+    ).scalar_one_or_none()
+    session.add(
+        models.Certificate(
+            request_id=request.id,
+            code=code,
+            issued_at=now,
+            content={
+                "reference": request.reference,
+                "operator": line.operator.name,
+                "locale": profile.locale,
+                "timezone": profile.timezone,
+                "masked_msisdn": mask_msisdn(line.msisdn),
+                "masked_holder": mask_name(holder) if holder else "",
+                "masked_id_number": subscriber.id_number_masked or "",
+                "closed_at": now.isoformat(),
+                "quote": request.quote or {},
+                "refund_minor": refund.amount_minor if refund else 0,
+                "refund_destination_masked": refund.account_masked if refund else "",
+            },
+        )
+    )
+    line.status = "closed"
+    line.closed_at = now
+    number = session.get(models.Number, line.msisdn)
+    until = aging_until(today, profile)
+    if number is None:
+        number = models.Number(
+            msisdn=line.msisdn, operator_id=line.operator_id, updated_at=now, state=""
+        )
+        session.add(number)
+    number.state = NumberState.AGING.value
+    number.aging_until = until
+    number.last_disconnected_on = today
+    number.updated_at = now
+    session.add(
+        models.Disconnection(msisdn=line.msisdn, disconnected_on=today, request_id=request.id)
+    )
+    request.closed_at = now
+    transition(session, deps, request, Command.COMPLETE, SYSTEM_ACTOR, {"certificate": code})
+    values = {
+        "reference": request.reference,
+        "msisdn": mask_msisdn(line.msisdn),
+        "verification_code": code,
+        "operator": line.operator.name,
+        "date": today.isoformat(),
+    }
+    if request.alternate_contact_enc:
+        enqueue_to_contact(
+            session,
+            deps,
+            key=f"{request.id}:notice:closed",
+            contact=deps.vault.decrypt(request.alternate_contact_enc),
+            notice="closed_alternate_contact",
+            locale=profile.locale,
+            values=values,
+            request_id=request.id,
+        )
+    bindings = session.execute(
+        select(models.Binding).where(
+            models.Binding.line_id == line.id,
+            # Told even when marked unbound: the subscriber's word is not the service's record.
+            models.Binding.notify_on_closure.is_(True),
+            models.Binding.notify_email.is_not(None),
+        )
+    ).scalars()
+    for binding in bindings:
+        assert binding.notify_email is not None
+        enqueue_email(
+            session,
+            deps,
+            key=f"{request.id}:notice:binding:{binding.id}",
+            to=binding.notify_email,
+            notice="third_party_closed",
+            locale=profile.locale,
+            values={**values, "service": binding.service},
+            request_id=request.id,
+        )
+    return {"certificate": code, "aging_until": until.isoformat()}
+
+
+def send_sms(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    payload = claimed.payload
+    message_id = deps.sms.send(
+        SmsMessage(
+            to=deps.vault.decrypt(payload["to_enc"]),
+            text=deps.vault.decrypt(payload["text_enc"]),
+            key=claimed.key,
+        )
+    )
+    return {"message_id": message_id, "to": payload.get("to_masked", "")}
+
+
+def send_email(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    payload = claimed.payload
+    message_id = deps.email.send(
+        EmailMessage(
+            to=deps.vault.decrypt(payload["to_enc"]),
+            subject=deps.vault.decrypt(payload["subject_enc"]),
+            body=deps.vault.decrypt(payload["text_enc"]),
+            key=claimed.key,
+        )
+    )
+    return {"message_id": message_id, "to": payload.get("to_masked", "")}
+
+
+def purge_hlr(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    deps.hlr.purge(claimed.payload["imsi"], claimed.key)
+    return {"purged": True}
+
+
+HANDLERS: dict[str, Handler] = {
+    BEGIN_EXECUTION: begin_execution,
+    BAR_LINE: bar_line,
+    SETTLE: settle,
+    FINALIZE: finalize,
+    SEND_SMS: send_sms,
+    SEND_EMAIL: send_email,
+    PURGE_HLR: purge_hlr,
+}

@@ -1,0 +1,132 @@
+"""Loading a line and the facts every closure decision is made from."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lineclose.db import models
+from lineclose.domain import facts as f
+from lineclose.domain.calendars import WorkingCalendar
+from lineclose.domain.identifiers import InvalidIdentifier, mask_msisdn, normalize_msisdn
+from lineclose.domain.profiles import JurisdictionProfile, profile_for
+from lineclose.domain.states import OPEN_STATES
+from lineclose.errors import Forbidden, InvalidInput, NotFound
+from lineclose.services.context import Actor, Role
+
+
+def parse_msisdn(raw: str) -> str:
+    try:
+        return normalize_msisdn(raw)
+    except InvalidIdentifier as exc:
+        raise InvalidInput(str(exc), code="invalid_msisdn", field="msisdn") from exc
+
+
+def find_line(session: Session, raw_msisdn: str) -> models.Line:
+    msisdn = parse_msisdn(raw_msisdn)
+    line = session.execute(
+        select(models.Line).where(models.Line.msisdn == msisdn)
+    ).scalar_one_or_none()
+    if line is None:
+        raise NotFound(f"no line with number {mask_msisdn(msisdn)}", code="unknown_line")
+    return line
+
+
+def ensure_can_see_line(actor: Actor, line: models.Line) -> None:
+    """Subscribers see only their own lines; staff only their operator's (when bound to one)."""
+    if actor.role is Role.SUBSCRIBER:
+        if actor.subscriber_id != line.subscriber_id:
+            raise Forbidden("this line is not yours", code="not_your_line")
+    elif actor.is_staff:
+        if actor.operator_id is not None and actor.operator_id != line.operator_id:
+            raise Forbidden("this line belongs to another operator", code="other_operator")
+    else:
+        raise Forbidden("sign in to see this line", code="forbidden")
+
+
+def profile_of(operator: models.Operator) -> JurisdictionProfile:
+    return profile_for(operator.profile, operator.profile_overrides or None)
+
+
+def calendar_for(session: Session, profile: JurisdictionProfile) -> WorkingCalendar:
+    rows = session.execute(
+        select(models.CalendarOverride.day, models.CalendarOverride.working).where(
+            models.CalendarOverride.country == profile.country
+        )
+    ).all()
+    return WorkingCalendar(
+        country=profile.country,
+        source=profile.calendar,
+        overrides={day: working for day, working in rows},
+    )
+
+
+def line_facts(
+    session: Session, line: models.Line, exclude_request_id: int | None = None
+) -> f.LineFacts:
+    bills = session.execute(
+        select(models.Bill)
+        .where(models.Bill.line_id == line.id, models.Bill.paid_at.is_(None))
+        .order_by(models.Bill.due_on)
+    ).scalars()
+    contract = session.execute(
+        select(models.Contract).where(models.Contract.line_id == line.id)
+    ).scalar_one_or_none()
+    bindings = session.execute(
+        select(models.Binding)
+        .where(models.Binding.line_id == line.id, models.Binding.unbound_on.is_(None))
+        .order_by(models.Binding.id)
+    ).scalars()
+    orders = [
+        f.OpenOrder(o.kind, o.reference)
+        for o in session.execute(
+            select(models.OpenOrder).where(
+                models.OpenOrder.line_id == line.id, models.OpenOrder.status == "open"
+            )
+        ).scalars()
+    ]
+    other_requests = session.execute(
+        select(models.ClosureRequest.reference).where(
+            models.ClosureRequest.line_id == line.id,
+            models.ClosureRequest.status.in_([s.value for s in OPEN_STATES]),
+            models.ClosureRequest.id != (exclude_request_id or -1),
+        )
+    ).scalars()
+    orders.extend(f.OpenOrder("closure", ref) for ref in other_requests)
+    return f.LineFacts(
+        msisdn=line.msisdn,
+        kind=f.LineKind(line.kind),
+        payment=f.PaymentMode(line.payment),
+        status=f.LineStatus(line.status),
+        currency=line.currency,
+        monthly_fee_minor=line.monthly_fee_minor,
+        billing_day=line.billing_day,
+        paid_credit_minor=line.paid_credit_minor,
+        promo_credit_minor=line.promo_credit_minor,
+        unbilled_usage_minor=line.unbilled_usage_minor,
+        unpaid_bills=tuple(f.UnpaidBill(b.id, b.amount_minor, b.due_on) for b in bills),
+        contract=(
+            f.Contract(
+                commitment_end=contract.commitment_end,
+                etf_rule=f.EtfRule(contract.etf_rule),
+                etf_fixed_minor=contract.etf_fixed_minor,
+                etf_monthly_minor=contract.etf_monthly_minor,
+                processing_fee_minor=contract.processing_fee_minor,
+            )
+            if contract
+            else None
+        ),
+        active_bindings=tuple(f.Binding(b.id, b.service, b.category) for b in bindings),
+        legal_hold=line.legal_hold,
+        lost_reported=line.lost_reported,
+        open_orders=tuple(orders),
+        fleet=line.fleet_account is not None,
+    )
+
+
+def local_today(profile: JurisdictionProfile, now: datetime) -> date:
+    """Deadlines and closure dates are counted in the jurisdiction's own day, not UTC's."""
+    return now.astimezone(ZoneInfo(profile.timezone)).date()

@@ -1,0 +1,96 @@
+"""Notices leave through the outbox: the destination and text are stored encrypted until sent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lineclose.db import outbox
+from lineclose.domain.identifiers import mask_contact
+from lineclose.i18n import render_notice
+from lineclose.services.context import Deps
+
+SEND_SMS = "send_sms"
+SEND_EMAIL = "send_email"
+
+
+def enqueue_sms(
+    session: Session,
+    deps: Deps,
+    *,
+    key: str,
+    to: str,
+    notice: str,
+    locale: str,
+    values: dict[str, Any],
+    request_id: int | None = None,
+) -> None:
+    text = render_notice(notice, locale, **values)
+    outbox.enqueue(
+        session,
+        deps.clock.now(),
+        SEND_SMS,
+        key,
+        {
+            "to_enc": deps.vault.encrypt(to),
+            "to_masked": mask_contact(to),
+            "text_enc": deps.vault.encrypt(text),
+            "notice": notice,
+        },
+        request_id=request_id,
+    )
+
+
+def enqueue_email(
+    session: Session,
+    deps: Deps,
+    *,
+    key: str,
+    to: str,
+    notice: str,
+    locale: str,
+    values: dict[str, Any],
+    request_id: int | None = None,
+) -> None:
+    text = render_notice(notice, locale, **values)
+    subject = render_notice("email_subject", locale, **values)
+    outbox.enqueue(
+        session,
+        deps.clock.now(),
+        SEND_EMAIL,
+        key,
+        {
+            "to_enc": deps.vault.encrypt(to),
+            "to_masked": mask_contact(to),
+            "subject_enc": deps.vault.encrypt(subject),
+            "text_enc": deps.vault.encrypt(text),
+            "notice": notice,
+        },
+        request_id=request_id,
+    )
+
+
+def enqueue_to_contact(
+    session: Session,
+    deps: Deps,
+    *,
+    key: str,
+    contact: str,
+    notice: str,
+    locale: str,
+    values: dict[str, Any],
+    request_id: int | None = None,
+) -> None:
+    """An alternate contact is an e-mail address or a phone number; pick the gateway that reaches it."""
+    send = enqueue_email if "@" in contact else enqueue_sms
+    send(
+        session,
+        deps,
+        key=key,
+        to=contact,
+        notice=notice,
+        locale=locale,
+        values=values,
+        request_id=request_id,
+    )

@@ -1,0 +1,28 @@
+"""Operations staff work on: dead letters of the outbox."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from lineclose.db import audit, models
+from lineclose.errors import Conflict, Forbidden, NotFound
+from lineclose.services.context import Actor, Deps, Role
+
+
+def retry_dead_letter(session: Session, deps: Deps, actor: Actor, row_id: int) -> None:
+    """Put a dead step back in the queue; its idempotency key is kept so the vendor can dedupe."""
+    if actor.role not in (Role.ADMIN, Role.REVIEWER):
+        raise Forbidden("only reviewers and admins retry dead letters", code="forbidden")
+    row = session.get(models.OutboxRow, row_id)
+    if row is None:
+        raise NotFound("no such outbox step", code="unknown_step")
+    if row.status != "dead":
+        raise Conflict(f"the step is {row.status}, not dead", code="not_dead")
+    now = deps.clock.now()
+    row.status = "pending"
+    row.attempts = 0
+    row.available_at = now
+    row.locked_until = None
+    audit.append(
+        session, now, actor.label, "outbox.retried", "outbox", str(row.id), {"step": row.step}
+    )

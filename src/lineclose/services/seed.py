@@ -1,0 +1,181 @@
+"""Deterministic demo data that shows every path a closure can take."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
+from stdnum import luhn
+from stdnum.cn import ric
+
+from lineclose.services.context import Deps
+from lineclose.services.provisioning import LineSpec, add_line, add_operator, add_subscriber
+
+
+def iccid(serial: int, issuer: str = "898600") -> str:
+    body = f"{issuer}{serial:012d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def cn_id_number(region: str, born: date, sequence: int) -> str:
+    body = f"{region}{born:%Y%m%d}{sequence:03d}"
+    # calc_check_digit expects the full 18 characters, its last one a placeholder.
+    return body + ric.calc_check_digit(body + "0")
+
+
+@dataclass(frozen=True)
+class DemoLine:
+    msisdn: str
+    story: str
+
+
+def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
+    today = deps.clock.now().date()
+    cn = add_operator(
+        session,
+        deps,
+        "demo-cn",
+        "Demo Mobile China",
+        "cn",
+        auto_approval={"enabled": True, "identity_methods": ["otp"], "max_refund_minor": 10_000},
+    )
+    uk = add_operator(session, deps, "demo-uk", "Demo Mobile UK", "uk")
+    stories: list[DemoLine] = []
+
+    def cn_line(n: int, story: str, **extra: object) -> None:
+        spec = LineSpec(
+            msisdn=f"+86138001380{n:02d}",
+            iccid=iccid(n),
+            imsi=f"46000{n:010d}",
+            holder_name=str(extra.pop("holder_name", "张伟")),
+            id_number=cn_id_number("110105", date(1985, 3, n % 28 + 1), 100 + n),
+            service_password="246810",
+            **extra,  # type: ignore[arg-type]
+        )
+        add_line(session, deps, cn, spec)
+        stories.append(DemoLine(spec.msisdn, story))
+
+    cn_line(
+        1,
+        "clean prepaid line: closes in seconds when signed in by code",
+        paid_credit_minor=5_000,
+        promo_credit_minor=1_000,
+    )
+    cn_line(
+        2,
+        "postpaid line with an unpaid bill",
+        payment="postpaid",
+        monthly_fee_minor=5_800,
+        unpaid_bills=[(8_800, today - timedelta(days=10))],
+        paid_credit_minor=1_200,
+    )
+    cn_line(
+        3,
+        "postpaid line in contract until the end of next year",
+        payment="postpaid",
+        monthly_fee_minor=12_800,
+        billing_day=15,
+        contract={
+            "commitment_end": date(today.year + 1, 12, 31),
+            "etf_rule": "remaining_months",
+            "etf_monthly_minor": 3_000,
+            "processing_fee_minor": 5_000,
+        },
+    )
+    cn_line(
+        4,
+        "prepaid line with bound payment and bank apps",
+        paid_credit_minor=2_350,
+        bindings=[
+            {
+                "service": "Alipay",
+                "category": "payment",
+                "notify_on_closure": True,
+                "notify_email": "number-change@alipay.example",
+            },
+            {"service": "WeChat Pay", "category": "payment"},
+            {"service": "ICBC Mobile Banking", "category": "bank"},
+        ],
+    )
+    cn_line(
+        5,
+        "line reported lost: store visit with ID document needed",
+        lost_reported=True,
+        paid_credit_minor=900,
+        holder_name="李娜",
+    )
+    cn_line(6, "line frozen by a legal hold", legal_hold=True)
+
+    fleet_owner = LineSpec(
+        msisdn="+8614400000000",
+        iccid=iccid(900),
+        imsi="460040000000900",
+        holder_name="ACME 物联网有限公司",
+        subscriber_kind="business",
+    )
+    owner = add_subscriber(session, deps, cn, fleet_owner)
+    for n in range(1, 11):
+        spec = LineSpec(
+            msisdn=f"+861440000{n:04d}",
+            iccid=iccid(1000 + n),
+            imsi=f"46004{1000 + n:010d}",
+            kind="data-only",
+            payment="postpaid",
+            monthly_fee_minor=500,
+            fleet_account="ACME-IOT",
+        )
+        add_line(session, deps, cn, spec, subscriber=owner)
+    stories.append(DemoLine("+8614400000001", "enterprise fleet of 10 data cards (ACME-IOT)"))
+
+    uk_specs = [
+        (
+            LineSpec(
+                msisdn="+447911123456",
+                iccid=iccid(2001, "894410"),
+                imsi="234150000002001",
+                payment="postpaid",
+                monthly_fee_minor=1_500,
+                paid_credit_minor=0,
+                unbilled_usage_minor=230,
+                holder_name="Alex Smith",
+                id_number="AB123456C",
+                service_password="alex-pass",
+            ),
+            "UK postpaid line, reviewed by staff",
+        ),
+        (
+            LineSpec(
+                msisdn="+447911123457",
+                iccid=iccid(2002, "894410"),
+                imsi="234150000002002",
+                paid_credit_minor=1_275,
+                holder_name="Sam Jones",
+                id_number="CD654321A",
+            ),
+            "UK pay-as-you-go line with credit to refund",
+        ),
+    ]
+    for spec, story in uk_specs:
+        add_line(session, deps, uk, spec)
+        stories.append(DemoLine(spec.msisdn, story))
+    return stories
+
+
+def register_lines_in_hlr(session: Session, deps: Deps) -> int:
+    """Create an HLR record for every active line the HLR does not know yet (demo and first sync)."""
+    from sqlalchemy import select
+
+    from lineclose.db import models
+
+    create = getattr(deps.hlr, "create_subscriber", None)
+    if create is None:
+        return 0
+    count = 0
+    for imsi, msisdn in session.execute(
+        select(models.Line.imsi, models.Line.msisdn).where(models.Line.status == "active")
+    ).all():
+        if deps.hlr.lookup(imsi) is None:
+            create(imsi, msisdn)
+            count += 1
+    return count

@@ -1,0 +1,400 @@
+"""The JSON API under /api/v1."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from lineclose.db import models
+from lineclose.domain.identifiers import mask_msisdn
+from lineclose.domain.states import RequestState
+from lineclose.errors import Forbidden, InvalidInput
+from lineclose.services import identity, ledger, numbers, operations, precheck, requests
+from lineclose.services.certificates import certificate_pdf, find_certificate, public_view
+from lineclose.services.context import Actor, Channel, Role
+from lineclose.services.identity import IdentityEvidence
+from lineclose.services.lines import ensure_can_see_line, find_line, local_today, profile_of
+from lineclose.services.views import eligibility_view
+from lineclose.web.api.deps import ActorDep, DepsDep, SessionDep, StaffDep
+from lineclose.web.api.request_view import request_view
+from lineclose.web.api.schemas import (
+    ClosureChanges,
+    IdentityIn,
+    NoteIn,
+    NumberRecyclingIn,
+    NumberRecyclingOut,
+    OtpIn,
+    OtpVerifyIn,
+    PayIn,
+    PrecheckIn,
+    RejectIn,
+    SubmitIn,
+)
+
+router = APIRouter(prefix="/api/v1")
+
+STAFF_CHANNELS = {Channel.HOTLINE, Channel.STORE, Channel.BULK, Channel.API}
+
+
+def _evidence(items: list[IdentityIn]) -> tuple[IdentityEvidence, ...]:
+    return tuple(IdentityEvidence(i.method, i.value) for i in items)
+
+
+def _changes(body: ClosureChanges) -> requests.ClosureInput:
+    return requests.ClosureInput(
+        refund_account=body.refund_account,
+        alternate_contact=body.alternate_contact,
+        acknowledged_bindings=tuple(body.acknowledged_bindings),
+        accept_etf=body.accept_etf,
+        requested_date=body.requested_date,
+        schedule_at_term_end=body.schedule_at_term_end,
+        identity=_evidence(body.identity),
+    )
+
+
+def _view(session: SessionDep, deps: DepsDep, request: models.ClosureRequest) -> dict[str, Any]:
+    today = local_today(profile_of(request.operator), deps.clock.now())
+    return request_view(session, request, today)
+
+
+@router.post("/auth/otp", status_code=202, tags=["identity"])
+def start_otp(body: OtpIn, session: SessionDep, deps: DepsDep) -> dict[str, Any]:
+    """Send a one-time code to the line; its answer is the challenge to verify."""
+    started = identity.start_otp(session, deps, body.msisdn)
+    session.commit()
+    return {
+        "challenge_id": started.challenge_id,
+        "expires_at": started.expires_at.isoformat(),
+        "sent_to": started.sent_to,
+    }
+
+
+@router.post("/auth/otp/verify", tags=["identity"])
+def verify_otp(body: OtpVerifyIn, session: SessionDep, deps: DepsDep) -> dict[str, Any]:
+    outcome = identity.verify_otp(session, deps, body.challenge_id, body.code)
+    session.commit()  # a wrong code still spends an attempt
+    if outcome.error is not None:
+        raise outcome.error
+    assert outcome.token and outcome.expires_at
+    return {
+        "access_token": outcome.token,
+        "token_type": "bearer",
+        "expires_at": outcome.expires_at.isoformat(),
+    }
+
+
+@router.get("/lines/{msisdn}", tags=["lines"])
+def get_line(msisdn: str, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+    line = find_line(session, msisdn)
+    ensure_can_see_line(actor, line)
+    bills = session.execute(
+        select(models.Bill).where(models.Bill.line_id == line.id).order_by(models.Bill.due_on)
+    ).scalars()
+    bindings = session.execute(
+        select(models.Binding).where(models.Binding.line_id == line.id).order_by(models.Binding.id)
+    ).scalars()
+    return {
+        "msisdn": mask_msisdn(line.msisdn),
+        "kind": line.kind,
+        "payment": line.payment,
+        "status": line.status,
+        "currency": line.currency,
+        "operator": line.operator.name,
+        "profile": line.operator.profile,
+        "bills": [
+            {
+                "id": b.id,
+                "kind": b.kind,
+                "amount_minor": b.amount_minor,
+                "due_on": b.due_on.isoformat(),
+                "paid": b.paid_at is not None,
+            }
+            for b in bills
+        ],
+        "bindings": [
+            {
+                "id": b.id,
+                "service": b.service,
+                "category": b.category,
+                "unbound_on": b.unbound_on.isoformat() if b.unbound_on else None,
+            }
+            for b in bindings
+        ],
+    }
+
+
+@router.post("/precheck", tags=["closure"])
+def run_precheck(
+    body: PrecheckIn, session: SessionDep, deps: DepsDep, actor: ActorDep
+) -> dict[str, Any]:
+    """Every blocker and warning at once, each with its remedy, and the quote. Changes nothing."""
+    result = precheck.precheck(
+        session,
+        deps,
+        actor,
+        body.msisdn,
+        requested_date=body.requested_date,
+        accept_etf=body.accept_etf,
+        acknowledged_bindings=tuple(body.acknowledged_bindings),
+        identity=_evidence(body.identity),
+    )
+    return eligibility_view(result)
+
+
+@router.post("/lines/{msisdn}/bills/{bill_id}/payments", status_code=201, tags=["ledger"])
+def pay_bill(
+    msisdn: str,
+    bill_id: int,
+    body: PayIn,
+    session: SessionDep,
+    deps: DepsDep,
+    actor: ActorDep,
+    response: Response,
+) -> dict[str, Any]:
+    paid = ledger.pay_bill(session, deps, actor, msisdn, bill_id, body.amount_minor, body.reference)
+    session.commit()
+    if paid.replayed:
+        response.status_code = 200
+    return {
+        "bill_id": paid.bill_id,
+        "amount_minor": paid.amount_minor,
+        "currency": paid.currency,
+        "reference": paid.reference,
+        "paid": True,
+    }
+
+
+@router.post("/lines/{msisdn}/bindings/{binding_id}/unbind", tags=["ledger"])
+def unbind(
+    msisdn: str, binding_id: int, session: SessionDep, deps: DepsDep, actor: ActorDep
+) -> dict[str, Any]:
+    binding = ledger.unbind(session, deps, actor, msisdn, binding_id)
+    session.commit()
+    return {
+        "id": binding.id,
+        "service": binding.service,
+        "unbound_on": binding.unbound_on.isoformat() if binding.unbound_on else None,
+    }
+
+
+def _channel_for(actor: Actor, asked: Channel | None) -> Actor:
+    if asked is None:
+        return actor
+    if actor.role is Role.SUBSCRIBER:
+        if asked not in (Channel.ONLINE, Channel.APP):
+            raise Forbidden("subscribers submit online or in the app", code="channel_not_allowed")
+    elif asked not in STAFF_CHANNELS:
+        raise InvalidInput(
+            "staff submit through hotline, store, bulk or api", code="channel_not_allowed"
+        )
+    return Actor(
+        actor.role,
+        actor.ident,
+        asked,
+        actor.subscriber_id,
+        actor.verified_line_id,
+        actor.operator_id,
+    )
+
+
+@router.post("/closure-requests", status_code=201, tags=["closure"])
+def submit(
+    body: SubmitIn,
+    session: SessionDep,
+    deps: DepsDep,
+    actor: ActorDep,
+    idempotency_key: str | None = Header(default=None, max_length=100),
+) -> JSONResponse:
+    """Submit a closure request. Repeating a call with the same Idempotency-Key returns the first request."""
+    acting = _channel_for(actor, body.channel)
+    try:
+        submitted = requests.submit(
+            session, deps, acting, body.msisdn, _changes(body), idempotency_key
+        )
+        session.commit()
+    except IntegrityError:
+        # Another process committed the same Idempotency-Key first: answer with its request.
+        session.rollback()
+        if not idempotency_key:
+            raise
+        submitted = requests.submit(
+            session, deps, acting, body.msisdn, _changes(body), idempotency_key
+        )
+    view = _view(session, deps, submitted.request)
+    return JSONResponse(
+        view,
+        status_code=201 if submitted.created else 200,
+        headers={"Location": f"/api/v1/closure-requests/{submitted.request.reference}"},
+    )
+
+
+@router.get("/closure-requests/{reference}", tags=["closure"])
+def get_request(
+    reference: str, session: SessionDep, deps: DepsDep, actor: ActorDep
+) -> dict[str, Any]:
+    request = requests.get_request(session, reference)
+    requests.ensure_can_act(actor, request)
+    return _view(session, deps, request)
+
+
+@router.post("/closure-requests/{reference}/resubmit", tags=["closure"])
+def resubmit(
+    reference: str, body: ClosureChanges, session: SessionDep, deps: DepsDep, actor: ActorDep
+) -> dict[str, Any]:
+    requests.resubmit(session, deps, actor, reference, _changes(body))
+    session.commit()
+    return _view(session, deps, requests.get_request(session, reference))
+
+
+@router.post("/closure-requests/{reference}/withdraw", tags=["closure"])
+def withdraw(
+    reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: ActorDep
+) -> dict[str, Any]:
+    requests.withdraw(session, deps, actor, reference, body.note)
+    session.commit()
+    return _view(session, deps, requests.get_request(session, reference))
+
+
+@router.post("/closure-requests/{reference}/approve", tags=["review"])
+def approve(
+    reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: StaffDep
+) -> dict[str, Any]:
+    requests.approve(session, deps, actor, reference, body.note)
+    session.commit()
+    return _view(session, deps, requests.get_request(session, reference))
+
+
+@router.post("/closure-requests/{reference}/reject", tags=["review"])
+def reject(
+    reference: str, body: RejectIn, session: SessionDep, deps: DepsDep, actor: StaffDep
+) -> dict[str, Any]:
+    reasons = [requests.ReviewReason(r.code, r.note) for r in body.reasons]
+    requests.reject(session, deps, actor, reference, reasons)
+    session.commit()
+    return _view(session, deps, requests.get_request(session, reference))
+
+
+@router.get("/closure-requests", tags=["review"])
+def review_queue(
+    session: SessionDep,
+    deps: DepsDep,
+    actor: StaffDep,
+    status: RequestState | None = Query(default=RequestState.UNDER_REVIEW),
+    overdue: bool = False,
+    limit: int = Query(default=100, ge=1, le=500),
+) -> dict[str, Any]:
+    """The review queue, oldest due date first; `overdue=true` lists only late ones."""
+    query = select(models.ClosureRequest).order_by(
+        models.ClosureRequest.review_due_on, models.ClosureRequest.id
+    )
+    if status is not None:
+        query = query.where(models.ClosureRequest.status == status.value)
+    if actor.operator_id is not None:
+        query = query.where(models.ClosureRequest.operator_id == actor.operator_id)
+    items = [_view(session, deps, r) for r in session.execute(query.limit(limit)).scalars()]
+    if overdue:
+        items = [i for i in items if i["overdue"]]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/escalations", tags=["review"])
+def escalations(session: SessionDep, deps: DepsDep, actor: StaffDep) -> dict[str, Any]:
+    query = (
+        select(models.ClosureRequest)
+        .where(
+            models.ClosureRequest.escalated_at.is_not(None),
+            models.ClosureRequest.status == RequestState.UNDER_REVIEW.value,
+        )
+        .order_by(models.ClosureRequest.review_due_on)
+    )
+    items = [_view(session, deps, r) for r in session.execute(query).scalars()]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/certificates/{code}", tags=["certificates"])
+def verify_certificate(code: str, session: SessionDep) -> dict[str, Any]:
+    """Public: confirms a closure certificate without revealing personal data."""
+    return public_view(find_certificate(session, code))
+
+
+@router.get("/certificates/{code}/pdf", tags=["certificates"])
+def certificate_document(
+    code: str, session: SessionDep, deps: DepsDep, actor: ActorDep
+) -> Response:
+    certificate = find_certificate(session, code)
+    request = session.get(models.ClosureRequest, certificate.request_id)
+    assert request is not None
+    requests.ensure_can_act(actor, request)
+    url = f"{deps.settings.public_base_url}/verify/{certificate.code}"
+    return Response(
+        certificate_pdf(certificate, url),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{request.reference}.pdf"'},
+    )
+
+
+@router.get("/numbers/{msisdn}", tags=["numbers"])
+def number_state(msisdn: str, session: SessionDep, actor: StaffDep) -> dict[str, Any]:
+    line = find_line(session, msisdn)
+    ensure_can_see_line(actor, line)
+    number = session.get(models.Number, line.msisdn)
+    return {
+        "msisdn": mask_msisdn(line.msisdn),
+        "state": number.state if number else "assigned",
+        "aging_until": number.aging_until.isoformat() if number and number.aging_until else None,
+        "last_disconnected_on": (
+            number.last_disconnected_on.isoformat()
+            if number and number.last_disconnected_on
+            else None
+        ),
+    }
+
+
+@router.get("/outbox/dead", tags=["operations"])
+def dead_letters(session: SessionDep, actor: StaffDep) -> dict[str, Any]:
+    rows = session.execute(
+        select(models.OutboxRow)
+        .where(models.OutboxRow.status == "dead")
+        .order_by(models.OutboxRow.id)
+    ).scalars()
+    items = [
+        {
+            "id": r.id,
+            "step": r.step,
+            "key": r.idempotency_key,
+            "attempts": r.attempts,
+            "last_error": r.last_error,
+        }
+        for r in rows
+    ]
+    return {"items": items, "count": len(items)}
+
+
+@router.post("/outbox/{row_id}/retry", tags=["operations"])
+def retry_dead_letter(
+    row_id: int, session: SessionDep, deps: DepsDep, actor: StaffDep
+) -> dict[str, Any]:
+    operations.retry_dead_letter(session, deps, actor, row_id)
+    session.commit()
+    return {"id": row_id, "status": "pending"}
+
+
+camara = APIRouter(prefix="/number-recycling/v0.2", tags=["CAMARA number recycling"])
+
+
+@camara.post("/check", response_model=NumberRecyclingOut)
+def check_number_recycling(
+    body: NumberRecyclingIn, session: SessionDep, actor: StaffDep
+) -> NumberRecyclingOut:
+    """True when the number was disconnected (its subscriber changed) on or after the date."""
+    if body.phoneNumber is None:
+        raise InvalidInput(
+            "phoneNumber is required with a two-legged token", code="MISSING_IDENTIFIER"
+        )
+    return NumberRecyclingOut(
+        phoneNumberRecycled=numbers.recycled_since(session, body.phoneNumber, body.specifiedDate)
+    )

@@ -1,0 +1,43 @@
+"""The ASGI application: API, health, and (later) pages, over one wired `App`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from sqlalchemy import text
+
+from lineclose import __version__
+from lineclose.bootstrap import App
+from lineclose.web.api import problems
+from lineclose.web.api.routes import camara, router
+
+
+def create_app(app: App) -> FastAPI:
+    api = FastAPI(
+        title="Lineclose",
+        version=__version__,
+        description="Close mobile lines end to end: precheck, identity, review, execution, "
+        "certificate, number aging.",
+    )
+    api.state.lineclose = app
+    problems.install(api)
+    api.include_router(router)
+    api.include_router(camara)
+
+    @api.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__}
+
+    @api.get("/readyz", tags=["operations"])
+    def readyz() -> dict[str, Any]:
+        with app.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ready", "database": "ok"}
+
+    @api.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    return api
