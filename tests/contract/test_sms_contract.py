@@ -7,6 +7,7 @@ dlr-url callbacks land on a small HTTP recorder in this file.
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -30,7 +31,7 @@ from lineclose.ports.errors import Misconfigured, Rejected, Retryable
 from lineclose.ports.messaging import SmsGateway, SmsMessage
 
 SENDER = "10086"
-CHINESE = "您的号码 138 注销已完成。谢谢！"
+CHINESE = "您的号码 138 注销已完成。谢谢！"  # noqa: RUF001 - full-width marks are the point
 
 _serial = itertools.count(1)
 
@@ -45,8 +46,6 @@ def fresh_key(label: str) -> str:
 
 
 def _closed_port() -> int:
-    import socket
-
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -219,7 +218,9 @@ class TestKannelRefusals:
     def test_receiver_refused_by_kannel_is_rejected(self) -> None:
         # Kannel's own 400 for a receiver it refuses; answered by a stand-in smsbox so the
         # translation is checked without depending on Kannel's list settings.
-        recorder = _StaticServer(400, "Number(s) has/have been denied by white- and/or black-lists.")
+        recorder = _StaticServer(
+            400, "Number(s) has/have been denied by white- and/or black-lists."
+        )
         try:
             gateway = KannelSms(recorder.url, "u", "p", SENDER)
             with pytest.raises(Rejected):
@@ -245,8 +246,6 @@ class TestKannelRefusals:
             queued.stop()
 
     def test_timeout_is_retryable(self) -> None:
-        import socket
-
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)  # accepts the connection but never answers

@@ -229,7 +229,7 @@ class KannelSms:
             "to": message.to,
             "text": message.text,
             "charset": "UTF-8",
-            "coding": "0",
+            "coding": "2" if needs_ucs2(message.text) else "0",
         }
         if self._dlr_url is not None:
             params["dlr-mask"] = str(DLR_MASK_ALL)
