@@ -149,8 +149,8 @@ def test_allowed_commands_agree_with_next_state(state: RequestState | None) -> N
 
 def test_open_and_terminal_states_partition_all_states() -> None:
     assert OPEN_STATES.isdisjoint(TERMINAL_STATES)
-    assert OPEN_STATES | TERMINAL_STATES == set(RequestState)
-    assert TERMINAL_STATES == {S.CLOSED, S.WITHDRAWN}
+    assert set(RequestState) == OPEN_STATES | TERMINAL_STATES
+    assert {S.CLOSED, S.WITHDRAWN} == TERMINAL_STATES
 
 
 def test_every_open_state_has_a_way_forward() -> None:
