@@ -332,10 +332,6 @@ def test_a_rule_override_that_is_not_a_non_negative_whole_number_is_refused(
         profile_for("cn", {"aging_days": value})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with_overrides accepts a bool for a numeric rule (bool is an int): True becomes 1",
-)
 def test_a_rule_override_of_true_or_false_is_refused() -> None:
     with pytest.raises(ValueError):
         profile_for("cn", {"aging_days": True})

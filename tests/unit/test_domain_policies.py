@@ -167,10 +167,6 @@ def test_every_failed_condition_is_listed_in_order() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="allow_future_dates is parsed by from_settings but decide_auto_approval never reads it",
-)
 def test_a_future_dated_closure_is_not_auto_approved_when_future_dates_are_disallowed() -> None:
     line = make_line()
     eligibility = make_eligibility(line, requested_date=date(2026, 6, 1))

@@ -207,6 +207,7 @@ class ClosureRequest(Base):
     review_due_on: Mapped[date | None] = mapped_column(Date, index=True)
     escalated_at: Mapped[datetime | None]
     scheduled_for: Mapped[date | None] = mapped_column(Date, index=True)
+    assigned_to: Mapped[str | None] = mapped_column(String(80))
     closed_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
@@ -271,7 +272,7 @@ class RefundInstruction(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("closure_requests.id"), unique=True)
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
-    account_enc: Mapped[str] = mapped_column(Text)
+    account_enc: Mapped[str | None] = mapped_column(Text)  # erased by the retention sweep
     account_masked: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # instructed | paid
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
@@ -318,11 +319,25 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[str] = mapped_column(String(16))  # agent | reviewer | admin
+    role: Mapped[str] = mapped_column(String(16))  # agent | reviewer | supervisor | admin | integration
+    scopes: Mapped[list[Any]] = mapped_column(default=list)  # integration tokens only
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+
+
+class RateLimitCounter(Base):
+    """One fixed window of one limit for one caller; shared by every API process through the database.
+
+    The key is a keyed hash of the bucket, the caller and the window start, so no phone number or
+    address is stored in it.
+    """
+
+    __tablename__ = "rate_limit_counters"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class HlrRegistryEntry(Base):

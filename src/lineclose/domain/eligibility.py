@@ -65,6 +65,7 @@ class Eligibility:
     quote: Quote
     review_due_on: date
     closure_date: date
+    today: date
     identity_methods: frozenset[IdentityMethod] = field(default_factory=frozenset)
 
     @property
@@ -218,5 +219,6 @@ def evaluate(
         quote=the_quote,
         review_due_on=review_due_on,
         closure_date=closure_date,
+        today=today,
         identity_methods=intent.identity_methods,
     )

@@ -11,7 +11,7 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        if len(self.currency) != 3 or not self.currency.isupper():
+        if len(self.currency) != 3 or not (self.currency.isalpha() and self.currency.isupper()):
             raise ValueError(
                 f"currency must be an ISO 4217 code such as CNY, got {self.currency!r}"
             )

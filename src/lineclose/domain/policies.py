@@ -54,6 +54,8 @@ def decide_auto_approval(
         failed.append(f"identity was not verified by {allowed}")
     if eligibility.quote.refund.minor > policy.max_refund_minor:
         failed.append(f"refund above {policy.max_refund_minor} minor units")
+    if not policy.allow_future_dates and eligibility.closure_date > eligibility.today:
+        failed.append("closure requested for a future date")
     if line.kind is LineKind.DATA_ONLY and line.fleet and not policy.allow_fleet_data_cards:
         failed.append("data card in an enterprise fleet")
     if failed:

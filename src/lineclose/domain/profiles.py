@@ -43,7 +43,7 @@ class JurisdictionProfile:
                 raise ValueError(f"unknown profile setting {key!r}")
             current = getattr(self, key)
             if isinstance(current, Sourced):
-                if not isinstance(value, int) or value < 0:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ValueError(f"{key} must be a non-negative whole number")
                 changes[key] = Sourced(value, "practice", "operator override")
             else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -61,21 +62,29 @@ def begin_execution(session: Session, deps: Deps, claimed: Claimed) -> Result:
     return {"state": RequestState.EXECUTING.value}
 
 
-def bar_line(session: Session, deps: Deps, claimed: Claimed) -> Result:
+def read_line_identity(session: Session, claimed: Claimed) -> dict[str, Any]:
+    line = _request(session, claimed).line
+    return {"imsi": line.imsi, "msisdn": line.msisdn, "line_id": line.id}
+
+
+def call_hlr_bar(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
+    deps.hlr.bar(prepared["imsi"], prepared["msisdn"], claimed.key)
+    return {"barred": True}
+
+
+def record_bar(session: Session, deps: Deps, claimed: Claimed, result: Result) -> Result:
     request = _request(session, claimed)
-    line = request.line
-    deps.hlr.bar(line.imsi, line.msisdn, claimed.key)
     audit.append(
         session,
         deps.clock.now(),
         SYSTEM_ACTOR.label,
         "hlr.barred",
         "line",
-        str(line.id),
-        {"msisdn": mask_msisdn(line.msisdn)},
+        str(request.line_id),
+        {"msisdn": mask_msisdn(request.line.msisdn)},
     )
     _next(session, deps, request, SETTLE)
-    return {"barred": True}
+    return result
 
 
 def settle(session: Session, deps: Deps, claimed: Claimed) -> Result:
@@ -240,7 +249,11 @@ def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
     return {"certificate": code, "aging_until": until.isoformat()}
 
 
-def send_sms(session: Session, deps: Deps, claimed: Claimed) -> Result:
+def no_preparation(session: Session, claimed: Claimed) -> dict[str, Any]:
+    return {}
+
+
+def call_sms(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
     payload = claimed.payload
     message_id = deps.sms.send(
         SmsMessage(
@@ -252,7 +265,7 @@ def send_sms(session: Session, deps: Deps, claimed: Claimed) -> Result:
     return {"message_id": message_id, "to": payload.get("to_masked", "")}
 
 
-def send_email(session: Session, deps: Deps, claimed: Claimed) -> Result:
+def call_email(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
     payload = claimed.payload
     message_id = deps.email.send(
         EmailMessage(
@@ -265,17 +278,39 @@ def send_email(session: Session, deps: Deps, claimed: Claimed) -> Result:
     return {"message_id": message_id, "to": payload.get("to_masked", "")}
 
 
-def purge_hlr(session: Session, deps: Deps, claimed: Claimed) -> Result:
+def call_hlr_purge(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
     deps.hlr.purge(claimed.payload["imsi"], claimed.key)
     return {"purged": True}
 
 
-HANDLERS: dict[str, Handler] = {
-    BEGIN_EXECUTION: begin_execution,
-    BAR_LINE: bar_line,
-    SETTLE: settle,
-    FINALIZE: finalize,
-    SEND_SMS: send_sms,
-    SEND_EMAIL: send_email,
-    PURGE_HLR: purge_hlr,
+def record_nothing(session: Session, deps: Deps, claimed: Claimed, result: Result) -> Result:
+    return result
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step that only changes the database runs `record` alone, in the step's transaction.
+
+    A step that calls an outside system reads what it needs (`prepare`), makes the call with
+    no transaction open (`call`), so no lock is held while a gateway answers, then `record`s
+    the outcome in the transaction that marks the step done.
+    """
+
+    record: Callable[[Session, Deps, Claimed, Result], Result]
+    prepare: Callable[[Session, Claimed], dict[str, Any]] | None = None
+    call: Callable[[Deps, Claimed, dict[str, Any]], Result] | None = None
+
+
+def _db_only(handler: Handler) -> Step:
+    return Step(record=lambda session, deps, claimed, _: handler(session, deps, claimed))
+
+
+STEPS: dict[str, Step] = {
+    BEGIN_EXECUTION: _db_only(begin_execution),
+    BAR_LINE: Step(record=record_bar, prepare=read_line_identity, call=call_hlr_bar),
+    SETTLE: _db_only(settle),
+    FINALIZE: _db_only(finalize),
+    SEND_SMS: Step(record=record_nothing, prepare=no_preparation, call=call_sms),
+    SEND_EMAIL: Step(record=record_nothing, prepare=no_preparation, call=call_email),
+    PURGE_HLR: Step(record=record_nothing, prepare=no_preparation, call=call_hlr_purge),
 }

@@ -108,7 +108,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
     cn_line(6, "line frozen by a legal hold", legal_hold=True)
 
     fleet_owner = LineSpec(
-        msisdn="+8614400000000",
+        msisdn="+8614700000000",
         iccid=iccid(900),
         imsi="460040000000900",
         holder_name="ACME 物联网有限公司",
@@ -117,7 +117,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
     owner = add_subscriber(session, deps, cn, fleet_owner)
     for n in range(1, 11):
         spec = LineSpec(
-            msisdn=f"+861440000{n:04d}",
+            msisdn=f"+86147{n:08d}",
             iccid=iccid(1000 + n),
             imsi=f"46004{1000 + n:010d}",
             kind="data-only",
@@ -126,7 +126,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
             fleet_account="ACME-IOT",
         )
         add_line(session, deps, cn, spec, subscriber=owner)
-    stories.append(DemoLine("+8614400000001", "enterprise fleet of 10 data cards (ACME-IOT)"))
+    stories.append(DemoLine("+8614700000001", "enterprise fleet of 10 data cards (ACME-IOT)"))
 
     uk_specs = [
         (
@@ -172,9 +172,12 @@ def register_lines_in_hlr(session: Session, deps: Deps) -> int:
     if create is None:
         return 0
     count = 0
-    for imsi, msisdn in session.execute(
+    lines = session.execute(
         select(models.Line.imsi, models.Line.msisdn).where(models.Line.status == "active")
-    ).all():
+    ).all()
+    # The HLR may live in this same database: release the read before calling it.
+    session.rollback()
+    for imsi, msisdn in lines:
         if deps.hlr.lookup(imsi) is None:
             create(imsi, msisdn)
             count += 1

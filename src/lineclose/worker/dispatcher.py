@@ -12,6 +12,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +22,7 @@ from lineclose.db.outbox import Claimed, backoff, claim
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
-from lineclose.services.execution import HANDLERS
+from lineclose.services.execution import STEPS
 
 log = logging.getLogger("lineclose.worker")
 
@@ -71,19 +72,24 @@ class Worker:
         claimed = self._claim()
         if claimed is None:
             return None
-        handler = HANDLERS.get(claimed.step)
-        if handler is None:
+        step = STEPS.get(claimed.step)
+        if step is None:
             return self._fail(claimed, f"no handler for step {claimed.step}", final=True)
         try:
+            outcome: dict[str, Any] = {}
+            if step.call is not None:
+                assert step.prepare is not None
+                with self.sessions() as session:
+                    prepared = step.prepare(session, claimed)
+                outcome = step.call(self.deps, claimed, prepared)
             with self.sessions.begin() as session:
                 row = session.execute(
                     select(OutboxRow).where(OutboxRow.id == claimed.id).with_for_update()
                 ).scalar_one()
                 if row.status != "pending" or row.locked_by != self.name:
                     return None  # our lease ran out and another worker took the step
-                result = handler(session, self.deps, claimed)
+                row.result = step.record(session, self.deps, claimed, outcome)
                 row.status = "done"
-                row.result = result
                 row.done_at = self.deps.clock.now()
                 row.locked_until = None
                 row.last_error = None
