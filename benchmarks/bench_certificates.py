@@ -64,5 +64,22 @@ def measure(n: int = 200) -> float:
     return n / elapsed
 
 
+def measure_blank(n: int = 200) -> float:
+    """Baseline: reportlab writing ``n`` A4 pages with one line of built-in font and no QR code."""
+    from io import BytesIO
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    started = time.perf_counter()
+    for index in range(n):
+        buffer = BytesIO()
+        canvas = Canvas(buffer, pagesize=A4)
+        canvas.drawString(72, 720, f"certificate {index}")
+        canvas.showPage()
+        canvas.save()
+    return n / (time.perf_counter() - started)
+
+
 if __name__ == "__main__":
     print(f"{measure():.1f} certificates/second (one process)")

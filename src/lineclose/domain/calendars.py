@@ -36,8 +36,16 @@ class WorkingCalendar:
     source: str  # "chinesecalendar" or "holidays"
     overrides: Mapping[date, bool] = field(default_factory=dict)
     fallback_years: set[int] = field(default_factory=set)
+    _known: dict[date, bool] = field(default_factory=dict, repr=False)
 
     def is_working_day(self, day: date) -> bool:
+        # Bulk prechecks ask about the same few days for every line: remember the answers.
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._lookup(day)
+        return known
+
+    def _lookup(self, day: date) -> bool:
         if day in self.overrides:
             return self.overrides[day]
         if self.source == "chinesecalendar":

@@ -40,7 +40,7 @@ def ensure_can_see_line(actor: Actor, line: models.Line) -> None:
     if actor.role is Role.SUBSCRIBER:
         if actor.subscriber_id != line.subscriber_id:
             raise Forbidden("this line is not yours", code="not_your_line")
-    elif actor.is_staff:
+    elif actor.is_staff or actor.role is Role.INTEGRATION:
         if actor.operator_id is not None and actor.operator_id != line.operator_id:
             raise Forbidden("this line belongs to another operator", code="other_operator")
     else:
@@ -96,6 +96,32 @@ def line_facts(
         )
     ).scalars()
     orders.extend(f.OpenOrder("closure", ref) for ref in other_requests)
+    return build_facts(
+        line,
+        tuple(f.UnpaidBill(b.id, b.amount_minor, b.due_on) for b in bills),
+        contract_facts(contract) if contract else None,
+        tuple(f.Binding(b.id, b.service, b.category) for b in bindings),
+        tuple(orders),
+    )
+
+
+def contract_facts(contract: models.Contract) -> f.Contract:
+    return f.Contract(
+        commitment_end=contract.commitment_end,
+        etf_rule=f.EtfRule(contract.etf_rule),
+        etf_fixed_minor=contract.etf_fixed_minor,
+        etf_monthly_minor=contract.etf_monthly_minor,
+        processing_fee_minor=contract.processing_fee_minor,
+    )
+
+
+def build_facts(
+    line: models.Line,
+    unpaid_bills: tuple[f.UnpaidBill, ...],
+    contract: f.Contract | None,
+    bindings: tuple[f.Binding, ...],
+    orders: tuple[f.OpenOrder, ...],
+) -> f.LineFacts:
     return f.LineFacts(
         msisdn=line.msisdn,
         kind=f.LineKind(line.kind),
@@ -107,22 +133,12 @@ def line_facts(
         paid_credit_minor=line.paid_credit_minor,
         promo_credit_minor=line.promo_credit_minor,
         unbilled_usage_minor=line.unbilled_usage_minor,
-        unpaid_bills=tuple(f.UnpaidBill(b.id, b.amount_minor, b.due_on) for b in bills),
-        contract=(
-            f.Contract(
-                commitment_end=contract.commitment_end,
-                etf_rule=f.EtfRule(contract.etf_rule),
-                etf_fixed_minor=contract.etf_fixed_minor,
-                etf_monthly_minor=contract.etf_monthly_minor,
-                processing_fee_minor=contract.processing_fee_minor,
-            )
-            if contract
-            else None
-        ),
-        active_bindings=tuple(f.Binding(b.id, b.service, b.category) for b in bindings),
+        unpaid_bills=unpaid_bills,
+        contract=contract,
+        active_bindings=bindings,
         legal_hold=line.legal_hold,
         lost_reported=line.lost_reported,
-        open_orders=tuple(orders),
+        open_orders=orders,
         fleet=line.fleet_account is not None,
     )
 
