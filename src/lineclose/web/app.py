@@ -6,12 +6,15 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web.api import problems
 from lineclose.web.api.routes import camara, router
+from lineclose.web.pages import console, portal, public
+from lineclose.web.pages.common import WEB_DIR
 
 
 def create_app(app: App) -> FastAPI:
@@ -25,6 +28,10 @@ def create_app(app: App) -> FastAPI:
     problems.install(api)
     api.include_router(router)
     api.include_router(camara)
+    api.include_router(portal.router)
+    api.include_router(console.router)
+    api.include_router(public.router)
+    api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
@@ -38,6 +45,6 @@ def create_app(app: App) -> FastAPI:
 
     @api.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse("/portal")
 
     return api

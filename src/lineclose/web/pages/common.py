@@ -33,6 +33,7 @@ from lineclose.i18n import (
     negotiate_locale,
     translator,
 )
+from lineclose.web.pages.views import LABELS
 
 WEB_DIR = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=str(WEB_DIR / "templates"))
@@ -86,6 +87,9 @@ ERROR_TEXT: dict[str, str] = {
     "forbidden": "You are not allowed to do this.",
     "other_operator": "This line belongs to another operator.",
     "no_contract": "This line has no contract term to wait for.",
+    "confirm_required": "Tick the box to confirm that you want to close this line.",
+    "unknown_bill": "This bill is not on this line.",
+    "unknown_binding": "This service is not bound to this line.",
 }
 
 
@@ -158,6 +162,7 @@ class Page:
                 "switch": switch,
                 "csrf": self.csrf,
                 "path": path,
+                "labels": LABELS,
                 **context,
             },
             status_code=status_code,

@@ -1,0 +1,57 @@
+"""Public pages: certificate verification, help, and the language switch. No sign-in needed.
+
+The verification page confirms a certificate and shows only what the certificate's public
+view holds: reference, operator, masked number and dates, never a name or an ID number.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from lineclose.errors import LinecloseError
+from lineclose.i18n import SUPPORTED_LOCALES
+from lineclose.services.certificates import find_certificate, public_view
+from lineclose.web.api.deps import SessionDep
+from lineclose.web.pages.common import LANG_COOKIE, page, safe_next
+
+router = APIRouter(include_in_schema=False)
+
+ONE_YEAR = 365 * 24 * 3600
+
+
+@router.get("/lang/{locale}")
+def switch_language(locale: str, request: Request, next: str = "/") -> Response:
+    view = page(request)
+    if locale in SUPPORTED_LOCALES:
+        view.set_cookie(LANG_COOKIE, locale, ONE_YEAR)
+    return view.redirect(safe_next(next))
+
+
+@router.get("/help")
+def help_page(request: Request) -> Response:
+    return page(request).render("public/help.html", {})
+
+
+@router.get("/verify")
+def verify_form(request: Request, code: str = "") -> Response:
+    view = page(request)
+    if code.strip():
+        return view.redirect(f"/verify/{code.strip().upper()}")
+    return view.render("public/verify_form.html", {"code": ""})
+
+
+@router.get("/verify/{code}")
+def verify(code: str, request: Request, session: SessionDep) -> Response:
+    view = page(request)
+    try:
+        found = find_certificate(session, code)
+        certificate = public_view(found)
+    except LinecloseError as exc:
+        return view.render(
+            "public/verify_form.html",
+            {"code": code, "error": view.error_text(exc)},
+            exc.status,
+        )
+    timezone = str(found.content.get("timezone") or "UTC")
+    return view.render("public/verify.html", {"cert": certificate, "timezone": timezone})
