@@ -1,0 +1,154 @@
+"""`lineclose bulk`: precheck and close whole fleets, with progress bars."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+from sqlalchemy import func, select
+
+from lineclose.bootstrap import App, bootstrap
+from lineclose.config import Settings
+from lineclose.db import models
+from lineclose.domain.facts import IdentityMethod
+from lineclose.errors import LinecloseError, NotFound
+from lineclose.services.bulk import bulk_precheck
+from lineclose.services.context import Actor, Channel, Role
+from lineclose.services.identity import IdentityEvidence
+from lineclose.services.requests import ClosureInput, submit
+
+bulk_app = typer.Typer(help="Precheck and close many lines at once.", no_args_is_help=True)
+console = Console()
+
+
+def _operator(app: App, code: str) -> models.Operator:
+    with app.sessions() as session:
+        operator = session.execute(
+            select(models.Operator).where(models.Operator.code == code)
+        ).scalar_one_or_none()
+    if operator is None:
+        raise NotFound(f"no operator with code {code!r}", code="unknown_operator")
+    return operator
+
+
+def _count(app: App, operator: models.Operator, fleet: str | None) -> int:
+    with app.sessions() as session:
+        query = select(func.count(models.Line.id)).where(
+            models.Line.operator_id == operator.id, models.Line.status != "closed"
+        )
+        if fleet:
+            query = query.where(models.Line.fleet_account == fleet)
+        return int(session.execute(query).scalar_one())
+
+
+def run_precheck(app: App, operator_code: str, fleet: str | None) -> Counter[str]:
+    operator = _operator(app, operator_code)
+    counts: Counter[str] = Counter()
+    with Progress(console=console) as progress, app.sessions() as session:
+        task = progress.add_task("prechecking", total=_count(app, operator, fleet))
+        for verdict in bulk_precheck(session, app.deps, operator, fleet):
+            codes = [b.code.value for b in verdict.eligibility.blockers]
+            counts.update(codes or ["ELIGIBLE"])
+            progress.advance(task)
+    return counts
+
+
+def run_close(
+    app: App,
+    operator_code: str,
+    fleet: str,
+    refund_account: str | None,
+    alternate_contact: str,
+    requested_by: str,
+) -> Counter[str]:
+    """Submit a closure for every line of a fleet, each on its own; one refusal stops none."""
+    operator = _operator(app, operator_code)
+    actor = Actor(Role.ADMIN, requested_by, Channel.BULK, operator_id=operator.id)
+    given = ClosureInput(
+        refund_account=refund_account,
+        alternate_contact=alternate_contact,
+        identity=(IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN),),
+    )
+    with app.sessions() as session:
+        msisdns = list(
+            session.execute(
+                select(models.Line.msisdn)
+                .where(
+                    models.Line.operator_id == operator.id,
+                    models.Line.fleet_account == fleet,
+                    models.Line.status == "active",
+                )
+                .order_by(models.Line.id)
+            ).scalars()
+        )
+    outcome: Counter[str] = Counter()
+    with Progress(console=console) as progress:
+        task = progress.add_task("submitting", total=len(msisdns))
+        for msisdn in msisdns:
+            try:
+                with app.sessions.begin() as session:
+                    submitted = submit(
+                        session, app.deps, actor, msisdn, given, f"bulk:{fleet}:{msisdn}"
+                    )
+                    outcome[submitted.request.status] += 1
+            except LinecloseError as exc:
+                outcome[exc.code] += 1
+            progress.advance(task)
+    return outcome
+
+
+def show(counts: Counter[str], heading: str) -> None:
+    table = Table(heading, "lines")
+    for code, count in counts.most_common():
+        table.add_row(code, f"{count:,}")
+    console.print(table)
+
+
+def _app() -> App:
+    return bootstrap(Settings())
+
+
+@bulk_app.command("precheck")
+def precheck_command(
+    operator: Annotated[str, typer.Option(help="operator code, e.g. demo-cn")],
+    fleet: Annotated[str | None, typer.Option(help="only this fleet account")] = None,
+) -> None:
+    """Precheck every open line of an operator or fleet; count lines per blocker."""
+    try:
+        show(run_precheck(_app(), operator, fleet), "blocker")
+    except LinecloseError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+
+
+@bulk_app.command("close")
+def close_command(
+    operator: Annotated[str, typer.Option(help="operator code")],
+    fleet: Annotated[str, typer.Option(help="fleet account whose lines close")],
+    alternate_contact: Annotated[str, typer.Option(help="where notices go after closure")],
+    holder_verified: Annotated[
+        bool,
+        typer.Option(help="confirm the account holder's authorisation was checked in person"),
+    ] = False,
+    refund_account: Annotated[str | None, typer.Option(help="IBAN or account number")] = None,
+    requested_by: Annotated[str, typer.Option(help="staff member running the closure")] = "cli",
+) -> None:
+    """Submit a closure request (channel bulk) for every active line of a fleet."""
+    if not holder_verified:
+        console.print(
+            "[red]holder_not_verified[/red]: check the account holder's authorisation, "
+            "then pass --holder-verified"
+        )
+        raise typer.Exit(2)
+    try:
+        outcome = run_close(
+            _app(), operator, fleet, refund_account, alternate_contact, requested_by
+        )
+    except LinecloseError as exc:
+        console.print(f"[red]{exc.code}[/red]: {exc.message}")
+        raise typer.Exit(2) from None
+    show(outcome, "outcome")
