@@ -45,3 +45,16 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: int = 60
     worker_max_attempts: int = 8
+
+    sms_report_wait_seconds: int = Field(
+        default=120,
+        description="how long an interrupted SMS send waits for a delivery report before it is "
+        "marked uncertain",
+    )
+    sms_callback_secret: SecretStr | None = Field(
+        default=None,
+        description="shared secret Kannel's get-url and dlr-url carry as ?secret=; "
+        "the callbacks refuse every call while it is unset",
+    )
+    log_level: str = "INFO"
+    log_format: Literal["json", "text"] = "json"

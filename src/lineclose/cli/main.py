@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import os
 import shutil
 import threading
 from datetime import date
@@ -20,6 +18,7 @@ from lineclose.db import audit
 from lineclose.db.migrate import upgrade
 from lineclose.errors import LinecloseError
 from lineclose.services import precheck as precheck_service
+from lineclose.logs import configure_logging
 from lineclose.services import requests as request_service
 from lineclose.services.context import SYSTEM_ACTOR, Role
 from lineclose.services.identity import create_staff_token
@@ -36,11 +35,9 @@ console = Console()
 
 
 def _app() -> App:
-    logging.basicConfig(
-        level=os.environ.get("LINECLOSE_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    return bootstrap(Settings())
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return bootstrap(settings)
 
 
 def _fail(exc: LinecloseError) -> None:
@@ -173,7 +170,8 @@ def serve(
     if runner:
         threading.Thread(target=runner.run_forever, name="worker", daemon=True).start()
     try:
-        uvicorn.run(create_app(lc), host=host, port=port, log_level="info")
+        # log_config=None keeps Lineclose's JSON logs; the access log comes from our middleware.
+        uvicorn.run(create_app(lc), host=host, port=port, log_config=None, access_log=False)
     finally:
         if runner:
             runner.stop()

@@ -42,14 +42,21 @@ def enqueue(
     return row
 
 
+ATTEMPTED_AT = "attempted_at"
+
+
 @dataclass(frozen=True)
 class Claimed:
+    """A leased step. `attempted_at` is set when an earlier attempt committed its mark before
+    calling a gateway and never learned the outcome: that call may have reached the gateway."""
+
     id: int
     step: str
     key: str
     payload: dict[str, Any]
     request_id: int | None
     attempts: int
+    attempted_at: datetime | None = None
 
 
 def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Claimed | None:
@@ -82,8 +89,15 @@ def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Cla
     row = session.get(OutboxRow, candidate)
     assert row is not None
     session.refresh(row)
+    mark = (row.result or {}).get(ATTEMPTED_AT)
     return Claimed(
-        row.id, row.step, row.idempotency_key, dict(row.payload), row.request_id, row.attempts
+        row.id,
+        row.step,
+        row.idempotency_key,
+        dict(row.payload),
+        row.request_id,
+        row.attempts,
+        datetime.fromisoformat(mark) if mark else None,
     )
 
 

@@ -1,4 +1,5 @@
-"""Errors every adapter translates its vendor's failures into, so services never see a library's exception."""
+"""Errors every adapter translates its vendor's failures into, so services never see a
+library's exception."""
 
 from __future__ import annotations
 
@@ -22,3 +23,8 @@ class Rejected(PortError):
 
 class Misconfigured(PortError):
     """Lineclose is set up wrongly for this system (address, credentials, missing record)."""
+
+
+class Unconfirmed(Retryable):
+    """The call went out but its answer was lost (a read timeout, a dropped connection), so the
+    system may have acted on it. Steps that must not repeat a call treat it as possibly done."""

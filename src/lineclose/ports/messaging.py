@@ -22,6 +22,10 @@ class EmailMessage:
 
 
 class SmsGateway(Protocol):
+    # True when the gateway sends delivery reports back for the messages it takes: only then
+    # can an interrupted send be told apart from one that never reached it.
+    reports_delivery: bool
+
     def send(self, message: SmsMessage) -> str:
         """Hand the message to the gateway; return the gateway's message id.
 

@@ -3,6 +3,10 @@
 begin_execution -> bar_line -> settle -> finalize; each step enqueues the next in the same
 transaction that marks it done, so a crash repeats at most the step it interrupted, and every
 step is safe to repeat: the HLR call is idempotent and database effects commit with the step.
+
+Notices are not idempotent at the gateway, so their steps never repeat a call that may have
+gone through: the worker marks each attempt first, and a later attempt that finds the mark
+`resolve`s the step from the gateway's evidence instead (see docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -22,11 +26,13 @@ from lineclose.domain.aging import NumberState, aging_until
 from lineclose.domain.identifiers import mask_msisdn, mask_name
 from lineclose.domain.settlement import quote
 from lineclose.domain.states import Command, RequestState
+from lineclose.ports.errors import Retryable
 from lineclose.ports.messaging import EmailMessage, SmsMessage
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.lines import line_facts, local_today, profile_of
 from lineclose.services.notices import SEND_EMAIL, SEND_SMS, enqueue_email, enqueue_to_contact
 from lineclose.services.requests import BEGIN_EXECUTION, transition
+from lineclose.services.sms_callbacks import delivery_reports
 from lineclose.services.views import quote_view
 
 BAR_LINE = "bar_line"
@@ -278,6 +284,46 @@ def call_email(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result
     return {"message_id": message_id, "to": payload.get("to_masked", "")}
 
 
+class OutcomeUnknown(Exception):
+    """An earlier attempt may have reached the gateway and nothing can tell whether it did."""
+
+
+def _waited(deps: Deps, since: datetime) -> float:
+    return (deps.clock.now() - since).total_seconds()
+
+
+def resolve_sms(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    """An interrupted send counts as sent once the gateway reports on the message (any report
+    type means it took it). A gateway that reports is given `sms_report_wait_seconds` from the
+    interrupted attempt; after that, or at once with one that cannot report, it is unknown."""
+    assert claimed.attempted_at is not None
+    reports = delivery_reports(session, claimed.key)
+    if reports:
+        return {
+            "message_id": claimed.key,
+            "to": claimed.payload.get("to_masked", ""),
+            "confirmed_by": "delivery_report",
+            "delivery": reports[-1].get("status"),
+        }
+    if deps.sms.reports_delivery and _waited(deps, claimed.attempted_at) < (
+        deps.settings.sms_report_wait_seconds
+    ):
+        raise Retryable("sms", "waiting for the delivery report of an interrupted send")
+    raise OutcomeUnknown(
+        "an interrupted send may have reached the SMS gateway and no delivery report came: "
+        "check with the recipient before sending again"
+    )
+
+
+def resolve_email(session: Session, deps: Deps, claimed: Claimed) -> Result:
+    """A mail server cannot be asked what it received, so an interrupted send is unknown. A
+    resend by staff carries the same Message-ID, so mail systems can recognise the repeat."""
+    raise OutcomeUnknown(
+        "an interrupted send may have reached the mail server, which cannot be asked: "
+        "check before sending again"
+    )
+
+
 def call_hlr_purge(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
     deps.hlr.purge(claimed.payload["imsi"], claimed.key)
     return {"purged": True}
@@ -294,11 +340,15 @@ class Step:
     A step that calls an outside system reads what it needs (`prepare`), makes the call with
     no transaction open (`call`), so no lock is held while a gateway answers, then `record`s
     the outcome in the transaction that marks the step done.
+
+    A step with `resolve` must not repeat its call: the worker commits an attempt mark before
+    calling, and an attempt that finds an earlier mark runs `resolve` instead of `call`.
     """
 
     record: Callable[[Session, Deps, Claimed, Result], Result]
     prepare: Callable[[Session, Claimed], dict[str, Any]] | None = None
     call: Callable[[Deps, Claimed, dict[str, Any]], Result] | None = None
+    resolve: Callable[[Session, Deps, Claimed], Result] | None = None
 
 
 def _db_only(handler: Handler) -> Step:
@@ -310,7 +360,11 @@ STEPS: dict[str, Step] = {
     BAR_LINE: Step(record=record_bar, prepare=read_line_identity, call=call_hlr_bar),
     SETTLE: _db_only(settle),
     FINALIZE: _db_only(finalize),
-    SEND_SMS: Step(record=record_nothing, prepare=no_preparation, call=call_sms),
-    SEND_EMAIL: Step(record=record_nothing, prepare=no_preparation, call=call_email),
+    SEND_SMS: Step(
+        record=record_nothing, prepare=no_preparation, call=call_sms, resolve=resolve_sms
+    ),
+    SEND_EMAIL: Step(
+        record=record_nothing, prepare=no_preparation, call=call_email, resolve=resolve_email
+    ),
     PURGE_HLR: Step(record=record_nothing, prepare=no_preparation, call=call_hlr_purge),
 }

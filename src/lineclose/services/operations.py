@@ -1,4 +1,4 @@
-"""Operations staff work on: dead letters of the outbox."""
+"""Operations staff work on: dead letters and uncertain steps of the outbox."""
 
 from __future__ import annotations
 
@@ -10,19 +10,30 @@ from lineclose.services.context import Actor, Deps, Role
 
 
 def retry_dead_letter(session: Session, deps: Deps, actor: Actor, row_id: int) -> None:
-    """Put a dead step back in the queue; its idempotency key is kept so the vendor can dedupe."""
+    """Put a dead or uncertain step back in the queue; its idempotency key is kept so the vendor
+    can dedupe. Retrying an uncertain notice is staff's decision to send it (again): its attempt
+    mark is cleared, so the gateway is called even if an earlier call reached it."""
     if actor.role not in (Role.ADMIN, Role.REVIEWER):
         raise Forbidden("only reviewers and admins retry dead letters", code="forbidden")
     row = session.get(models.OutboxRow, row_id)
     if row is None:
         raise NotFound("no such outbox step", code="unknown_step")
-    if row.status != "dead":
-        raise Conflict(f"the step is {row.status}, not dead", code="not_dead")
+    if row.status not in ("dead", "uncertain"):
+        raise Conflict(f"the step is {row.status}, not dead or uncertain", code="not_dead")
     now = deps.clock.now()
+    was = row.status
+    if was == "uncertain":
+        row.result = None
     row.status = "pending"
     row.attempts = 0
     row.available_at = now
     row.locked_until = None
     audit.append(
-        session, now, actor.label, "outbox.retried", "outbox", str(row.id), {"step": row.step}
+        session,
+        now,
+        actor.label,
+        "outbox.retried",
+        "outbox",
+        str(row.id),
+        {"step": row.step, "was": was},
     )

@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 
 from lineclose import __version__
 from lineclose.bootstrap import App
-from lineclose.web.api import problems
+from lineclose.web import operations
+from lineclose.web.api import problems, sms_hooks
 from lineclose.web.api.routes import camara, router
+from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public
 from lineclose.web.pages.common import WEB_DIR
 
@@ -28,6 +29,9 @@ def create_app(app: App) -> FastAPI:
     problems.install(api)
     api.include_router(router)
     api.include_router(camara)
+    api.include_router(sms_hooks.router)
+    operations.install(api, app)
+    api.include_router(tmf622)
     api.include_router(portal.router)
     api.include_router(console.router)
     api.include_router(public.router)
@@ -36,12 +40,6 @@ def create_app(app: App) -> FastAPI:
     @api.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, Any]:
         return {"status": "ok", "version": __version__}
-
-    @api.get("/readyz", tags=["operations"])
-    def readyz() -> dict[str, Any]:
-        with app.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return {"status": "ready", "database": "ok"}
 
     @api.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

@@ -2,6 +2,12 @@
 
 A step's effects and its `done` mark commit together; a failed step is retried with backoff
 and, when it keeps failing or is refused outright, becomes a dead letter staff can retry.
+
+Steps whose gateway call must not be repeated (SMS, e-mail: a step with a `resolve`) first
+commit an attempt mark in a transaction of their own. A worker that finds the mark of an
+earlier, unfinished attempt never calls the gateway again: `resolve` settles the step from the
+gateway's evidence (a delivery report) or, lacking any, the step becomes `uncertain`, which
+staff look into and may send again (docs/deploy.md, "Exactly-once effects").
 """
 
 from __future__ import annotations
@@ -18,11 +24,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lineclose.db.models import OutboxRow
-from lineclose.db.outbox import Claimed, backoff, claim
-from lineclose.ports.errors import Misconfigured, Rejected, Retryable
+from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim
+from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
-from lineclose.services.execution import STEPS
+from lineclose.services.execution import STEPS, OutcomeUnknown
 
 log = logging.getLogger("lineclose.worker")
 
@@ -50,22 +56,52 @@ class Worker:
         with self.sessions.begin() as session:
             return claim(session, self.deps.clock.now(), self.name, self._lease())
 
-    def _fail(self, claimed: Claimed, error: str, final: bool) -> str:
+    def _mark_attempt(self, claimed: Claimed) -> bool:
+        """Commit, before the gateway call, that this attempt is about to make it."""
+        now = self.deps.clock.now()
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.id == claimed.id,
+                    OutboxRow.locked_by == self.name,
+                    OutboxRow.status == "pending",
+                )
+                .values(result={ATTEMPTED_AT: now.isoformat(), "attempt": claimed.attempts})
+            )
+            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    def _fail(
+        self,
+        claimed: Claimed,
+        error: str,
+        final: bool,
+        marked: bool = False,
+        clear_mark: bool = False,
+    ) -> str:
+        """Retry later or give up. A step given up on while its attempt mark stands becomes
+        `uncertain`, not dead: its gateway call may have gone through."""
         now = self.deps.clock.now()
         dead = final or claimed.attempts >= self.deps.settings.worker_max_attempts
+        status = "pending"
+        if dead:
+            status = "uncertain" if marked and not clear_mark else "dead"
+        values: dict[str, Any] = {
+            "status": status,
+            "available_at": now + backoff(claimed.attempts),
+            "locked_until": None,
+            "locked_by": None,
+            "last_error": error[:500],
+        }
+        if clear_mark:
+            values["result"] = None
         with self.sessions.begin() as session:
             session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id == claimed.id, OutboxRow.locked_by == self.name)
-                .values(
-                    status="dead" if dead else "pending",
-                    available_at=now + backoff(claimed.attempts),
-                    locked_until=None,
-                    locked_by=None,
-                    last_error=error[:500],
-                )
+                .values(**values)
             )
-        return "dead" if dead else "retried"
+        return "retried" if status == "pending" else "dead"
 
     def run_one(self) -> str | None:
         """Perform one due step; returns 'done', 'retried', 'dead', or None when nothing is due."""
@@ -75,13 +111,20 @@ class Worker:
         step = STEPS.get(claimed.step)
         if step is None:
             return self._fail(claimed, f"no handler for step {claimed.step}", final=True)
+        marked = step.resolve is not None
+        calls_gateway = not (marked and claimed.attempted_at is not None)
+        if marked and calls_gateway and not self._mark_attempt(claimed):
+            return None  # our lease ran out and another worker took the step
         try:
             outcome: dict[str, Any] = {}
-            if step.call is not None:
+            if step.call is not None and calls_gateway:
                 assert step.prepare is not None
                 with self.sessions() as session:
                     prepared = step.prepare(session, claimed)
                 outcome = step.call(self.deps, claimed, prepared)
+            elif step.resolve is not None:
+                with self.sessions() as session:
+                    outcome = step.resolve(session, self.deps, claimed)
             with self.sessions.begin() as session:
                 row = session.execute(
                     select(OutboxRow).where(OutboxRow.id == claimed.id).with_for_update()
@@ -93,16 +136,28 @@ class Worker:
                 row.done_at = self.deps.clock.now()
                 row.locked_until = None
                 row.last_error = None
+        except OutcomeUnknown as exc:
+            log.warning("step %s %s is uncertain: %s", claimed.step, claimed.key, exc)
+            return self._fail(claimed, str(exc), final=True, marked=marked)
+        except Unconfirmed as exc:
+            # The gateway may have acted: the mark stays, so the next attempt asks, not resends.
+            log.warning("step %s %s unconfirmed: %s", claimed.step, claimed.key, exc)
+            return self._fail(claimed, str(exc), final=False, marked=marked)
         except Retryable as exc:
+            # The gateway answered or was never reached, so it did not act: resending is safe.
             log.warning("step %s %s will be retried: %s", claimed.step, claimed.key, exc)
-            return self._fail(claimed, str(exc), final=False)
+            clear = marked and calls_gateway
+            return self._fail(claimed, str(exc), final=False, marked=marked, clear_mark=clear)
         except (Rejected, Misconfigured) as exc:
             log.error("step %s %s refused: %s", claimed.step, claimed.key, exc)
-            return self._fail(claimed, str(exc), final=True)
+            clear = marked and calls_gateway
+            return self._fail(claimed, str(exc), final=True, marked=marked, clear_mark=clear)
         except Exception as exc:
             # Unknown failures are retried; the error class, not its text, avoids leaking data.
+            # A mark stays: the failure may have come after the gateway took the message.
             log.exception("step %s %s failed", claimed.step, claimed.key)
-            return self._fail(claimed, f"unexpected {type(exc).__name__}", final=False)
+            error = f"unexpected {type(exc).__name__}"
+            return self._fail(claimed, error, final=False, marked=marked)
         log.info("step %s %s done", claimed.step, claimed.key)
         return "done"
 

@@ -18,7 +18,7 @@ import ssl
 from email.message import EmailMessage as MimeMessage
 from email.utils import formatdate
 
-from lineclose.ports.errors import Misconfigured, PortError, Rejected, Retryable
+from lineclose.ports.errors import Misconfigured, PortError, Rejected, Retryable, Unconfirmed
 from lineclose.ports.messaging import EmailMessage
 
 logger = logging.getLogger(__name__)
@@ -66,6 +66,9 @@ class SmtpEmail:
         smtp = self._open()
         try:
             refused = smtp.send_message(mime, from_addr=self._sender, to_addrs=[message.to])
+        except (smtplib.SMTPServerDisconnected, TimeoutError) as exc:
+            # The message was on its way when the session broke: the server may have taken it.
+            raise Unconfirmed(SYSTEM, f"no answer to the message: {type(exc).__name__}") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise _translate(exc) from None
         finally:

@@ -12,6 +12,8 @@ logger = logging.getLogger("lineclose.sms")
 class ConsoleSms:
     """Logs every message to the ``lineclose.sms`` logger and keeps it in :attr:`sent`."""
 
+    reports_delivery = False
+
     def __init__(self) -> None:
         self.sent: list[SmsMessage] = []
 

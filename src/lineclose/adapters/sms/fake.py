@@ -16,6 +16,7 @@ class InMemorySms:
     """
 
     def __init__(self) -> None:
+        self.reports_delivery = False
         self.sent: list[SmsMessage] = []
         self.down = False
         self._failures_left = 0

@@ -30,7 +30,7 @@ from urllib.parse import quote
 
 import httpx
 
-from lineclose.ports.errors import Misconfigured, Rejected, Retryable
+from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
 from lineclose.ports.messaging import SmsMessage
 
 logger = logging.getLogger(__name__)
@@ -210,6 +210,7 @@ class KannelSms:
         self._sender = sender
         self._dlr_url = dlr_url
         self._timeout = timeout
+        self.reports_delivery = dlr_url is not None
 
     def send(self, message: SmsMessage) -> str:
         """Hand the message to smsbox and return its key, the id delivery reports carry.
@@ -261,6 +262,10 @@ class KannelSms:
         # the request URL (which holds the password) is never part of the detail.
         try:
             return httpx.get(self._url, params=params, timeout=self._timeout)
+        except (httpx.ReadTimeout, httpx.RemoteProtocolError) as exc:
+            # The request reached smsbox and its answer was lost: it may have queued the message.
+            detail = f"no answer from smsbox: {type(exc).__name__}"
+            raise Unconfirmed(SYSTEM, detail) from None
         except httpx.TimeoutException as exc:
             detail = f"timed out after {self._timeout}s: {type(exc).__name__}"
             raise Retryable(SYSTEM, detail) from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
@@ -355,10 +355,16 @@ def number_state(msisdn: str, session: SessionDep, actor: StaffDep) -> dict[str,
 
 
 @router.get("/outbox/dead", tags=["operations"])
-def dead_letters(session: SessionDep, actor: StaffDep) -> dict[str, Any]:
+def dead_letters(
+    session: SessionDep,
+    actor: StaffDep,
+    status: Literal["dead", "uncertain"] = "dead",
+) -> dict[str, Any]:
+    """Steps given up on: `dead` ones failed, `uncertain` ones may or may not have reached
+    their gateway (check with the recipient before retrying: a retry sends again)."""
     rows = session.execute(
         select(models.OutboxRow)
-        .where(models.OutboxRow.status == "dead")
+        .where(models.OutboxRow.status == status)
         .order_by(models.OutboxRow.id)
     ).scalars()
     items = [
@@ -366,6 +372,7 @@ def dead_letters(session: SessionDep, actor: StaffDep) -> dict[str, Any]:
             "id": r.id,
             "step": r.step,
             "key": r.idempotency_key,
+            "status": r.status,
             "attempts": r.attempts,
             "last_error": r.last_error,
         }

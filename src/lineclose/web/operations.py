@@ -1,0 +1,184 @@
+"""What operators watch: request ids and the access log, readiness, and Prometheus metrics.
+
+Readiness asks the database and every configured gateway (HLR, SMS, e-mail) and answers 503
+naming the one that failed. Metrics are read from the database at scrape time, so every API
+process reports the same closure, outbox and review figures wherever it runs; request counts
+and durations are per process, as Prometheus expects.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import generate_latest
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
+
+from lineclose import logs
+from lineclose.bootstrap import App
+from lineclose.db.models import ClosureRequest, OutboxRow
+from lineclose.domain.states import RequestState
+from lineclose.ports.errors import PortError
+
+access_log = logging.getLogger("lineclose.access")
+
+# A caller's own request id is kept only when it is a plain token, so logs cannot be forged.
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+class DatabaseCollector(Collector):
+    """Closures by state, outbox depth and age, dead and uncertain steps, the review backlog."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        now = self._app.deps.clock.now()
+        # The review is overdue once its due date has passed everywhere: a day's grace for the
+        # operators east of UTC keeps the figure from flapping around midnight.
+        overdue_before = (now - timedelta(days=1)).date()
+        with self._app.sessions() as session:
+            by_state = dict(
+                session.execute(
+                    select(ClosureRequest.status, func.count()).group_by(ClosureRequest.status)
+                ).all()
+            )
+            by_status = dict(
+                session.execute(
+                    select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
+                ).all()
+            )
+            oldest_due = session.execute(
+                select(func.min(OutboxRow.available_at)).where(
+                    OutboxRow.status == "pending", OutboxRow.available_at <= now
+                )
+            ).scalar_one_or_none()
+            overdue = session.execute(
+                select(func.count()).where(
+                    ClosureRequest.status == RequestState.UNDER_REVIEW.value,
+                    ClosureRequest.review_due_on < overdue_before,
+                )
+            ).scalar_one()
+        closures = GaugeMetricFamily(
+            "lineclose_closure_requests", "Closure requests by state", labels=["state"]
+        )
+        for state in RequestState:
+            closures.add_metric([state.value], by_state.get(state.value, 0))
+        yield closures
+        yield GaugeMetricFamily(
+            "lineclose_outbox_pending",
+            "Outbox steps waiting to be performed",
+            value=by_status.get("pending", 0),
+        )
+        age = 0.0
+        if oldest_due is not None:
+            age = max((now - oldest_due).total_seconds(), 0.0)
+        yield GaugeMetricFamily(
+            "lineclose_outbox_oldest_due_age_seconds",
+            "How long the oldest due outbox step has waited for a worker",
+            value=age,
+        )
+        yield GaugeMetricFamily(
+            "lineclose_outbox_dead",
+            "Dead letters: steps given up on",
+            value=by_status.get("dead", 0),
+        )
+        yield GaugeMetricFamily(
+            "lineclose_outbox_uncertain",
+            "Notices whose interrupted send may or may not have reached the gateway",
+            value=by_status.get("uncertain", 0),
+        )
+        yield GaugeMetricFamily(
+            "lineclose_review_backlog",
+            "Closure requests waiting for a reviewer",
+            value=by_state.get(RequestState.UNDER_REVIEW.value, 0),
+        )
+        yield GaugeMetricFamily(
+            "lineclose_review_overdue", "Reviews past their due date", value=overdue
+        )
+
+
+def install(api: FastAPI, app: App) -> None:
+    """Add the request-id middleware, the access log, /readyz and /metrics to the API."""
+    registry = CollectorRegistry()
+    requests = Counter(
+        "lineclose_http_requests",
+        "HTTP requests by route template and status",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+    durations = Histogram(
+        "lineclose_http_request_duration_seconds",
+        "HTTP request durations by route template",
+        ["method", "route"],
+        registry=registry,
+    )
+    registry.register(DatabaseCollector(app))
+
+    @api.middleware("http")
+    async def request_context(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        given = request.headers.get("x-request-id", "")
+        rid = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = logs.request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await call_next(request)
+            status = response.status_code
+            response.headers["X-Request-ID"] = rid
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(request.scope.get("route"), "path", "unmatched")
+            requests.labels(request.method, route, str(status)).inc()
+            durations.labels(request.method, route).observe(elapsed)
+            access_log.info(
+                "%s %s %s",
+                request.method,
+                route,
+                status,
+                extra={"status": status, "duration_ms": round(elapsed * 1000, 1)},
+            )
+            logs.request_id.reset(token)
+
+    @api.get("/readyz", tags=["operations"])
+    def readyz() -> JSONResponse:
+        """Ready when the database and every configured gateway answer; 503 names the failures."""
+        checks: dict[str, Any] = {}
+        try:
+            with app.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            checks["database"] = "ok"
+        except Exception as exc:
+            checks["database"] = f"failed: {type(exc).__name__}"
+        for name, gateway in (
+            ("hlr", app.deps.hlr),
+            ("sms", app.deps.sms),
+            ("email", app.deps.email),
+        ):
+            try:
+                gateway.ping()
+                checks[name] = "ok"
+            except PortError as exc:
+                checks[name] = f"failed: {type(exc).__name__}: {exc.detail}"[:300]
+        failed = sorted(name for name, result in checks.items() if result != "ok")
+        body: dict[str, Any] = {"status": "unavailable" if failed else "ready", "checks": checks}
+        if failed:
+            body["failed"] = failed
+        return JSONResponse(body, status_code=503 if failed else 200)
+
+    @api.get("/metrics", tags=["operations"], include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
