@@ -133,15 +133,16 @@ def test_an_overdue_review_is_escalated_and_listed(
     app: App, client: TestClient, worker: Worker, clock: FrozenClock
 ) -> None:
     reviewer = staff(app, Role.REVIEWER)
+    supervisor = staff(app, Role.SUPERVISOR, "supervisor-1")
     msisdn = new_line(app)
     me = sign_in(client, app, worker, msisdn)
     ref = submit(client, me, msisdn)["reference"]
     clock.advance(timedelta(days=2))  # Friday 27th: due today, not yet late
     worker.run_until_idle()
-    assert client.get("/api/v1/escalations", headers=reviewer).json()["count"] == 0
+    assert client.get("/api/v1/escalations", headers=supervisor).json()["count"] == 0
     clock.advance(timedelta(days=3))  # Monday 30th
     worker.run_until_idle()
-    listed = client.get("/api/v1/escalations", headers=reviewer).json()
+    listed = client.get("/api/v1/escalations", headers=supervisor).json()
     assert [i["reference"] for i in listed["items"]] == [ref]
     queue = client.get("/api/v1/closure-requests?overdue=true", headers=reviewer).json()
     assert queue["items"][0]["overdue"] is True
@@ -216,13 +217,13 @@ def test_a_subscriber_cannot_see_or_close_another_subscribers_line(
     assert client.get(f"/api/v1/lines/{mine}").status_code == 401
 
 
-def test_a_reviewer_cannot_approve_a_request_they_submitted(app: App, client: TestClient) -> None:
+def test_no_one_can_approve_a_request_they_submitted(app: App, client: TestClient) -> None:
     msisdn = new_line(app)
-    reviewer = staff(app, Role.REVIEWER)
+    admin = staff(app, Role.ADMIN)
     body = {"msisdn": msisdn, "channel": "api", "alternate_contact": "x@example.org",
             "identity": [{"method": "service_password", "value": "s3cret-pass"}]}
-    ref = client.post("/api/v1/closure-requests", json=body, headers=reviewer).json()["reference"]
-    refused = client.post(f"/api/v1/closure-requests/{ref}/approve", json={}, headers=reviewer)
+    ref = client.post("/api/v1/closure-requests", json=body, headers=admin).json()["reference"]
+    refused = client.post(f"/api/v1/closure-requests/{ref}/approve", json={}, headers=admin)
     assert refused.status_code == 403 and refused.json()["code"] == "four_eyes_required"
 
 
