@@ -22,7 +22,7 @@ TEXT = {
         "submit": "提交注销申请",
         "ready": "该号码可以注销",
         "closed": "已注销",
-        "download": "下载注销证明（PDF）",
+        "download": "下载注销证明\uff08PDF\uff09",
         "genuine": "此注销证明真实有效",
         "wrong_code": "验证码错误",
         "bad_account": "退款账户无效",
@@ -115,7 +115,7 @@ def test_subscriber_closes_a_line_from_checklist_to_certificate(
             Path(__file__).resolve().parents[2]
             / "docs"
             / "screenshots"
-            / f"certificate-{locale}.png",
+            / f"e2e-certificate-{locale}.png",
         )
 
     code = page.locator("#certificate-code").inner_text()
