@@ -267,14 +267,33 @@ def _line_summary(session: Session, line: models.Line) -> dict[str, Any]:
 
 
 @router.get("/search")
-def search(request: Request, session: SessionDep, deps: DepsDep, q: str = "") -> Response:
+def search_form(request: Request, session: SessionDep, deps: DepsDep) -> Response:
     signed = _signed_in(session, deps, request)
     if isinstance(signed, Response):
         return signed
     actor, view = signed
+    return view.render("console/search.html", {**_base(actor), "lines": [], "searched": False})
+
+
+@router.post("/search")
+def search(
+    request: Request, session: SessionDep, deps: DepsDep, q: FormStr = "", csrf: FormStr = ""
+) -> Response:
+    """A POST, and the query is not echoed: an ID number must not land in URLs, logs or pages."""
+    signed = _signed_in(session, deps, request)
+    if isinstance(signed, Response):
+        return signed
+    actor, view = signed
+    try:
+        view.check_csrf(csrf)
+    except LinecloseError as exc:
+        return view.render(
+            "console/search.html",
+            {**_base(actor), "lines": [], "searched": False, "error": view.error_text(exc)},
+        )
     lines = [_line_summary(session, line) for line in search_lines(session, deps, actor, q)]
     return view.render(
-        "console/search.html", {**_base(actor), "q": q, "lines": lines, "searched": bool(q)}
+        "console/search.html", {**_base(actor), "lines": lines, "searched": bool(q.strip())}
     )
 
 
