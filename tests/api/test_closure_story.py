@@ -7,14 +7,14 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from tests.api.helpers import sign_in, staff
-from tests.factories import make_line, make_operator
 
 from lineclose.bootstrap import App
 from lineclose.db import models
 from lineclose.ports.clock import FrozenClock
 from lineclose.services.context import Role
 from lineclose.worker.dispatcher import Worker
+from tests.api.helpers import sign_in, staff
+from tests.factories import make_line, make_operator
 
 
 def story_line(app: App) -> str:

@@ -19,13 +19,17 @@ from tests.factories import HOLDER_ID, make_line, make_operator
 AUTO = {"enabled": True, "identity_methods": ["otp"], "max_refund_minor": 10_000}
 
 
-def new_line(app: App, profile: str = "cn", auto: dict[str, object] | None = None, **extra: object) -> str:
+def new_line(
+    app: App, profile: str = "cn", auto: dict[str, object] | None = None, **extra: object
+) -> str:
     with app.sessions.begin() as session:
         operator = make_operator(session, app.deps, profile, auto_approval=auto or {})
         return make_line(session, app.deps, operator, **extra).msisdn
 
 
-def submit(client: TestClient, headers: dict[str, str], msisdn: str, **extra: object) -> dict[str, object]:
+def submit(
+    client: TestClient, headers: dict[str, str], msisdn: str, **extra: object
+) -> dict[str, object]:
     body = {"msisdn": msisdn, "alternate_contact": "someone@example.org", **extra}
     response = client.post("/api/v1/closure-requests", json=body, headers=headers)
     assert response.status_code == 201, response.text
@@ -72,15 +76,24 @@ def test_withdrawal_is_allowed_until_execution_and_refused_after(
     first = new_line(app)
     me = sign_in(client, app, worker, first)
     request = submit(client, me, first)
-    withdrawn = client.post(f"/api/v1/closure-requests/{request['reference']}/withdraw", json={}, headers=me)
+    withdrawn = client.post(
+        f"/api/v1/closure-requests/{request['reference']}/withdraw", json={}, headers=me
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
 
     second = new_line(app)
     me2 = sign_in(client, app, worker, second)
     request = submit(client, me2, second)
     ref = request["reference"]
-    assert client.post(f"/api/v1/closure-requests/{ref}/approve", json={}, headers=reviewer).status_code == 200
-    while client.get(f"/api/v1/closure-requests/{ref}", headers=me2).json()["status"] != "executing":
+    assert (
+        client.post(
+            f"/api/v1/closure-requests/{ref}/approve", json={}, headers=reviewer
+        ).status_code
+        == 200
+    )
+    while (
+        client.get(f"/api/v1/closure-requests/{ref}", headers=me2).json()["status"] != "executing"
+    ):
         assert worker.run_one() == "done"  # up to begin_execution: the point of no return
     refused = client.post(f"/api/v1/closure-requests/{ref}/withdraw", json={}, headers=me2)
     assert refused.status_code == 409
@@ -90,7 +103,9 @@ def test_withdrawal_is_allowed_until_execution_and_refused_after(
     assert client.get(f"/api/v1/closure-requests/{ref}", headers=me2).json()["status"] == "closed"
 
 
-def test_a_withdrawn_approval_never_reaches_the_network(app: App, client: TestClient, worker: Worker) -> None:
+def test_a_withdrawn_approval_never_reaches_the_network(
+    app: App, client: TestClient, worker: Worker
+) -> None:
     reviewer = staff(app, Role.REVIEWER)
     msisdn = new_line(app)
     me = sign_in(client, app, worker, msisdn)
@@ -109,7 +124,11 @@ def test_a_closure_at_the_end_of_the_term_is_scheduled_and_starts_that_day(
     msisdn = new_line(
         app,
         payment="postpaid",
-        contract={"commitment_end": date(2026, 12, 31), "etf_rule": "fixed", "etf_fixed_minor": 9_900},
+        contract={
+            "commitment_end": date(2026, 12, 31),
+            "etf_rule": "fixed",
+            "etf_fixed_minor": 9_900,
+        },
     )
     me = sign_in(client, app, worker, msisdn)
     blocked = client.post("/api/v1/precheck", json={"msisdn": msisdn}, headers=me).json()
@@ -118,7 +137,9 @@ def test_a_closure_at_the_end_of_the_term_is_scheduled_and_starts_that_day(
     assert remedies["SCHEDULE_AT_TERM_END"]["date"] == "2026-12-31"
 
     ref = submit(client, me, msisdn, schedule_at_term_end=True)["reference"]
-    approved = client.post(f"/api/v1/closure-requests/{ref}/approve", json={}, headers=reviewer).json()
+    approved = client.post(
+        f"/api/v1/closure-requests/{ref}/approve", json={}, headers=reviewer
+    ).json()
     assert approved["status"] == "scheduled" and approved["scheduled_for"] == "2026-12-31"
     worker.run_until_idle()
     assert app.deps.hlr.effects.bar_calls == 0  # type: ignore[attr-defined]
@@ -168,7 +189,12 @@ def test_bad_input_is_refused_with_a_clear_code_and_changes_nothing(
     before = counts(app)
     response = client.post(
         "/api/v1/closure-requests",
-        json={"msisdn": msisdn, "identity": [{"method": "id_document_seen"}], "channel": "store", **body},
+        json={
+            "msisdn": msisdn,
+            "identity": [{"method": "id_document_seen"}],
+            "channel": "store",
+            **body,
+        },
         headers=agent,
     )
     assert response.status_code == status, response.text
@@ -185,7 +211,9 @@ def test_bad_input_is_refused_with_a_clear_code_and_changes_nothing(
         ("/api/v1/precheck", {"requested_date": "2020-01-01"}, "date_in_past"),
     ],
 )
-def test_precheck_refuses_bad_input(app: App, client: TestClient, path: str, body: dict[str, object], code: str) -> None:
+def test_precheck_refuses_bad_input(
+    app: App, client: TestClient, path: str, body: dict[str, object], code: str
+) -> None:
     msisdn = new_line(app)
     response = client.post(path, json={"msisdn": msisdn, **body}, headers=staff(app, Role.AGENT))
     assert response.json()["code"] == code
@@ -220,21 +248,30 @@ def test_a_subscriber_cannot_see_or_close_another_subscribers_line(
 def test_no_one_can_approve_a_request_they_submitted(app: App, client: TestClient) -> None:
     msisdn = new_line(app)
     admin = staff(app, Role.ADMIN)
-    body = {"msisdn": msisdn, "channel": "api", "alternate_contact": "x@example.org",
-            "identity": [{"method": "service_password", "value": "s3cret-pass"}]}
+    body = {
+        "msisdn": msisdn,
+        "channel": "api",
+        "alternate_contact": "x@example.org",
+        "identity": [{"method": "service_password", "value": "s3cret-pass"}],
+    }
     ref = client.post("/api/v1/closure-requests", json=body, headers=admin).json()["reference"]
     refused = client.post(f"/api/v1/closure-requests/{ref}/approve", json={}, headers=admin)
     assert refused.status_code == 403 and refused.json()["code"] == "four_eyes_required"
 
 
-def test_a_wrong_service_password_is_refused_without_creating_a_request(app: App, client: TestClient) -> None:
+def test_a_wrong_service_password_is_refused_without_creating_a_request(
+    app: App, client: TestClient
+) -> None:
     msisdn = new_line(app)
     agent = staff(app, Role.AGENT)
     before = counts(app)
     response = client.post(
         "/api/v1/closure-requests",
-        json={"msisdn": msisdn, "channel": "hotline",
-              "identity": [{"method": "service_password", "value": "wrong"}]},
+        json={
+            "msisdn": msisdn,
+            "channel": "hotline",
+            "identity": [{"method": "service_password", "value": "wrong"}],
+        },
         headers=agent,
     )
     assert response.status_code == 400 and response.json()["code"] == "identity_check_failed"
@@ -250,11 +287,15 @@ def test_a_one_time_code_is_locked_after_the_allowed_attempts(
     right = last_code(app)
     wrong = "000000" if right != "000000" else "111111"
     answers = [
-        client.post("/api/v1/auth/otp/verify", json={"challenge_id": started["challenge_id"], "code": wrong})
+        client.post(
+            "/api/v1/auth/otp/verify", json={"challenge_id": started["challenge_id"], "code": wrong}
+        )
         for _ in range(app.deps.settings.otp_max_attempts)
     ]
     assert all(a.status_code == 400 for a in answers)
-    late = client.post("/api/v1/auth/otp/verify", json={"challenge_id": started["challenge_id"], "code": right})
+    late = client.post(
+        "/api/v1/auth/otp/verify", json={"challenge_id": started["challenge_id"], "code": right}
+    )
     assert late.status_code == 429
 
 

@@ -33,9 +33,7 @@ def tmf_validator(definition: str) -> Draft4Validator:
     document = json.loads(TMF622.read_text())
     resource = Resource.from_contents(document, default_specification=DRAFT4)
     registry: Registry[Any] = Registry().with_resource("tmf622.json", resource)
-    return Draft4Validator(
-        {"$ref": f"tmf622.json#/definitions/{definition}"}, registry=registry
-    )
+    return Draft4Validator({"$ref": f"tmf622.json#/definitions/{definition}"}, registry=registry)
 
 
 def camara_validator(schema: str) -> Draft202012Validator:
@@ -78,7 +76,9 @@ def test_a_tmf622_delete_order_creates_a_closure_request_and_answers_a_valid_pro
     tmf_validator("ProductOrder").validate(body)
     assert body["productOrderItem"][0]["action"] == "delete"
     assert body["state"] == "pending"  # no identity proof yet: the request needs action
-    again = client.get(f"/tmf-api/productOrderingManagement/v4/productOrder/{body['id']}", headers=agent)
+    again = client.get(
+        f"/tmf-api/productOrderingManagement/v4/productOrder/{body['id']}", headers=agent
+    )
     tmf_validator("ProductOrder").validate(again.json())
     assert again.json()["id"] == body["id"]
 
@@ -88,8 +88,11 @@ def test_a_tmf622_order_without_a_delete_item_is_refused(app: App, client: TestC
     msisdn = line(app)
     order = {
         "productOrderItem": [
-            {"id": "1", "action": "add",
-             "product": {"productCharacteristic": [{"name": "msisdn", "value": msisdn}]}}
+            {
+                "id": "1",
+                "action": "add",
+                "product": {"productCharacteristic": [{"name": "msisdn", "value": msisdn}]},
+            }
         ]
     }
     refused = client.post(

@@ -20,7 +20,9 @@ def test_an_edited_audit_entry_is_reported_as_the_first_broken_link(app: App) ->
         assert audit.verify_chain(session).first_broken_id is None
     with app.sessions.begin() as session:
         session.execute(
-            update(models.AuditEntry).where(models.AuditEntry.entity_id == "2").values(details={"n": 99})
+            update(models.AuditEntry)
+            .where(models.AuditEntry.entity_id == "2")
+            .values(details={"n": 99})
         )
     with app.sessions() as session:
         report = audit.verify_chain(session)
@@ -36,7 +38,9 @@ def test_an_outbox_step_is_enqueued_once_per_key(app: App) -> None:
         assert first.id == second.id
 
 
-def test_a_leased_step_is_not_claimed_again_until_its_lease_ends(app: App, clock: FrozenClock) -> None:
+def test_a_leased_step_is_not_claimed_again_until_its_lease_ends(
+    app: App, clock: FrozenClock
+) -> None:
     now = clock.now()
     with app.sessions.begin() as session:
         outbox.enqueue(session, now, "send_sms", "k:2")

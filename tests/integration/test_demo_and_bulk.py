@@ -46,7 +46,9 @@ def test_bulk_precheck_agrees_with_the_single_line_precheck(app: App) -> None:
                 assert verdict.eligibility.quote == single.quote
 
 
-def test_a_fleet_closes_in_bulk_and_each_line_gets_its_own_request(app: App, worker: Worker) -> None:
+def test_a_fleet_closes_in_bulk_and_each_line_gets_its_own_request(
+    app: App, worker: Worker
+) -> None:
     with app.sessions.begin() as session:
         seed_demo(session, app.deps)
         for imsi, msisdn in session.execute(select(models.Line.imsi, models.Line.msisdn)).all():
