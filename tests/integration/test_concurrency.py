@@ -12,14 +12,14 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import func, select
-from tests.api.helpers import staff
-from tests.factories import make_line, make_operator
 
 from lineclose.bootstrap import App, bootstrap
 from lineclose.config import Settings
 from lineclose.db import models
 from lineclose.services.context import Role
 from lineclose.web.app import create_app
+from tests.api.helpers import staff
+from tests.factories import make_line, make_operator
 
 pytestmark = [pytest.mark.postgres]
 postgres_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
