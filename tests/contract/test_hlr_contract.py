@@ -1,17 +1,25 @@
-"""The `Hlr` contract, held by the in-memory fake and by the osmo-hlr adapter on a real osmo-hlr."""
+"""The `Hlr` contract, held by the in-memory fake, the built-in line registry (on SQLite) and
+the osmo-hlr adapter on a real osmo-hlr."""
 
 from __future__ import annotations
 
 import itertools
+import shutil
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from tests.support.osmo_hlr import OsmoHlrEndpoint, running_osmo_hlr, vty_show_subscriber
 
 from lineclose.adapters.hlr.fake import InMemoryHlr
 from lineclose.adapters.hlr.osmo import OsmoHlr
+from lineclose.adapters.hlr.registry import RegistryHlr
+from lineclose.db.engine import make_engine, make_session_factory
+from lineclose.db.models import HlrRegistryEntry
+from lineclose.ports.clock import FrozenClock
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable
 from lineclose.ports.hlr import Hlr, HlrSubscriber
 
@@ -94,10 +102,35 @@ def _closed_port() -> int:
     return port
 
 
-@pytest.fixture(params=["fake", "osmo-hlr"])
-def backend(request: pytest.FixtureRequest) -> Backend:
+def _registry_backend(template: Path, workdir: Path) -> Backend:
+    path = workdir / "registry.db"
+    shutil.copyfile(template, path)
+    sessions = make_session_factory(make_engine(f"sqlite:///{path}"))
+    clock = FrozenClock(datetime(2026, 11, 25, 1, 0, tzinfo=UTC))
+    registry = RegistryHlr(sessions, clock)
+
+    def stored(imsi: str) -> tuple[str, str | None] | None:
+        with sessions() as session:
+            entry = session.get(HlrRegistryEntry, imsi)
+            return None if entry is None else (entry.network_access, entry.msisdn)
+
+    def unreachable() -> list[Hlr]:
+        # A PostgreSQL that is not there: the registry's database cannot be reached.
+        url = f"postgresql+psycopg://lineclose@127.0.0.1:{_closed_port()}/registry"
+        return [RegistryHlr(make_session_factory(make_engine(url)), clock)]
+
+    return Backend(
+        hlr=registry, seed=registry.create_subscriber, stored=stored, unreachable=unreachable
+    )
+
+
+@pytest.fixture(params=["fake", "registry", "osmo-hlr"])
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
     if request.param == "fake":
         return _fake_backend()
+    if request.param == "registry":
+        template: Path = request.getfixturevalue("sqlite_template")
+        return _registry_backend(template, tmp_path)
     endpoint: OsmoHlrEndpoint = request.getfixturevalue("osmo_hlr_endpoint")
     silent: int = request.getfixturevalue("silent_port")
     adapter = OsmoHlr(endpoint.host, endpoint.ctrl_port, timeout=2.0)

@@ -1,15 +1,42 @@
-"""The built-in line registry: the HLR of the embedded default, kept in Lineclose's own database."""
+"""The built-in line registry: the HLR of the embedded default, kept in Lineclose's own database.
+
+It holds the same contract as osmo-hlr (tests/contract/test_hlr_contract.py): IMSIs and MSISDNs
+are checked as osmo-hlr checks them, MSISDNs are kept as digits without the plus, barring a
+record that carries another MSISDN is refused, and a database that cannot be reached is
+Retryable, like a network element that does not answer.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lineclose.db.models import HlrRegistryEntry
 from lineclose.ports.clock import Clock
-from lineclose.ports.errors import Misconfigured, Retryable
+from lineclose.ports.errors import Misconfigured, Rejected, Retryable
 from lineclose.ports.hlr import HlrSubscriber
+
+SYSTEM = "registry"
+
+_IMSI = re.compile(r"[0-9]{6,15}")
+_MSISDN = re.compile(r"[0-9]{1,15}")
+
+
+def _check_imsi(imsi: str) -> None:
+    if not _IMSI.fullmatch(imsi):
+        raise Rejected(SYSTEM, f"not an IMSI: {imsi!r}")
+
+
+def _digits(msisdn: str) -> str:
+    digits = msisdn.removeprefix("+")
+    if not _MSISDN.fullmatch(digits):
+        raise Rejected(SYSTEM, f"not an MSISDN: {msisdn!r}")
+    return digits
 
 
 class RegistryHlr:
@@ -19,49 +46,66 @@ class RegistryHlr:
         self._sessions = sessions
         self._clock = clock
 
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except (OperationalError, DBAPIError) as exc:
+            if isinstance(exc, OperationalError) or exc.connection_invalidated:
+                raise Retryable(SYSTEM, "line registry unavailable") from None
+            raise
+
     def create_subscriber(self, imsi: str, msisdn: str) -> None:
-        with self._sessions.begin() as session:
-            if session.get(HlrRegistryEntry, imsi) is None:
-                session.add(
-                    HlrRegistryEntry(
-                        imsi=imsi,
-                        msisdn=msisdn,
-                        network_access="cs+ps",
-                        updated_at=self._clock.now(),
-                    )
+        """Seed a subscriber with full access. An IMSI or MSISDN already present -> Rejected."""
+        _check_imsi(imsi)
+        number = _digits(msisdn)
+        with self._transaction() as session:
+            if session.get(HlrRegistryEntry, imsi) is not None:
+                raise Rejected(SYSTEM, f"IMSI {imsi} already exists")
+            taken = session.execute(
+                select(HlrRegistryEntry.imsi).where(HlrRegistryEntry.msisdn == number)
+            ).first()
+            if taken is not None:
+                raise Rejected(SYSTEM, f"MSISDN {number} already in use")
+            session.add(
+                HlrRegistryEntry(
+                    imsi=imsi,
+                    msisdn=number,
+                    network_access="cs+ps",
+                    updated_at=self._clock.now(),
                 )
+            )
 
     def lookup(self, imsi: str) -> HlrSubscriber | None:
-        with self._sessions() as session:
+        _check_imsi(imsi)
+        with self._transaction() as session:
             entry = session.get(HlrRegistryEntry, imsi)
             if entry is None:
                 return None
             return HlrSubscriber(entry.imsi, entry.msisdn, entry.network_access)
 
     def bar(self, imsi: str, msisdn: str, key: str) -> None:
-        try:
-            with self._sessions.begin() as session:
-                entry = session.get(HlrRegistryEntry, imsi)
-                if entry is None:
-                    raise Misconfigured(
-                        "registry", "no subscriber with this IMSI in the line registry"
-                    )
+        _check_imsi(imsi)
+        number = _digits(msisdn)
+        with self._transaction() as session:
+            entry = session.get(HlrRegistryEntry, imsi)
+            if entry is None:
+                raise Misconfigured(SYSTEM, f"no subscriber with IMSI {imsi} to bar")
+            if entry.msisdn is not None and entry.msisdn != number:
+                raise Rejected(
+                    SYSTEM, f"IMSI {imsi} carries MSISDN {entry.msisdn}, not {number}; unchanged"
+                )
+            if entry.network_access != "none" or entry.msisdn is not None:
                 entry.network_access = "none"
                 entry.msisdn = None
                 entry.updated_at = self._clock.now()
-        except OperationalError as exc:
-            raise Retryable("registry", "line registry unavailable") from exc
 
     def purge(self, imsi: str, key: str) -> None:
-        try:
-            with self._sessions.begin() as session:
-                session.execute(delete(HlrRegistryEntry).where(HlrRegistryEntry.imsi == imsi))
-        except OperationalError as exc:
-            raise Retryable("registry", "line registry unavailable") from exc
+        _check_imsi(imsi)
+        with self._transaction() as session:
+            session.execute(delete(HlrRegistryEntry).where(HlrRegistryEntry.imsi == imsi))
 
     def ping(self) -> None:
-        try:
-            with self._sessions() as session:
-                session.execute(select(1))
-        except OperationalError as exc:
-            raise Retryable("registry", "line registry unavailable") from exc
+        with self._transaction() as session:
+            session.execute(select(1))
