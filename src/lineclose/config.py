@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     otp_ttl_seconds: int = 300
     otp_max_attempts: int = 5
     session_ttl_seconds: int = 1800
+    otp_resend_min_seconds: int = 60
+    otp_sends_per_hour: int = 5
+    otp_lockout_failures: int = Field(
+        default=10, description="wrong codes for one line, across challenges, before a lock-out"
+    )
+    otp_lockout_seconds: int = 3600
+    precheck_per_minute: int = 30
+    certificate_checks_per_minute: int = 20
 
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: int = 60

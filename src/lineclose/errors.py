@@ -68,3 +68,14 @@ class TooManyAttempts(LinecloseError):
 class IdempotencyMismatch(LinecloseError):
     code = "idempotency_key_reused"
     status = 422
+
+
+class RateLimited(LinecloseError):
+    """Too many calls in a window; `retry_after` (seconds) becomes the Retry-After header."""
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after=retry_after)
+        self.retry_after = retry_after

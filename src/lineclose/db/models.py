@@ -319,7 +319,7 @@ class ApiToken(Base):
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[str] = mapped_column(String(16))  # agent | reviewer | supervisor | admin | integration
+    role: Mapped[str] = mapped_column(String(16))  # a Role value
     scopes: Mapped[list[Any]] = mapped_column(default=list)  # integration tokens only
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -328,7 +328,7 @@ class ApiToken(Base):
 
 
 class RateLimitCounter(Base):
-    """One fixed window of one limit for one caller; shared by every API process through the database.
+    """One fixed window of one limit for one caller, shared by every API process via the database.
 
     The key is a keyed hash of the bucket, the caller and the window start, so no phone number or
     address is stored in it.

@@ -23,6 +23,9 @@ class Command(StrEnum):
     QUEUE_FOR_REVIEW = "queue_for_review"
     RESUBMIT = "resubmit"
     APPROVE = "approve"
+    # A refund above the profile's threshold needs two approvers: the first is recorded as this
+    # command, which leaves the request under review for a second, different reviewer.
+    RECORD_FIRST_APPROVAL = "record_first_approval"
     REJECT = "reject"
     SCHEDULE = "schedule"
     EXECUTE = "execute"
@@ -39,6 +42,7 @@ TRANSITIONS: dict[tuple[RequestState | None, Command], RequestState] = {
     (S.SUBMITTED, C.RAISE_BLOCKERS): S.NEEDS_ACTION,
     (S.SUBMITTED, C.QUEUE_FOR_REVIEW): S.UNDER_REVIEW,
     (S.NEEDS_ACTION, C.RESUBMIT): S.SUBMITTED,
+    (S.UNDER_REVIEW, C.RECORD_FIRST_APPROVAL): S.UNDER_REVIEW,
     (S.UNDER_REVIEW, C.APPROVE): S.APPROVED,
     (S.UNDER_REVIEW, C.REJECT): S.REJECTED,
     (S.REJECTED, C.RESUBMIT): S.SUBMITTED,

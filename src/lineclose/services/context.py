@@ -16,8 +16,19 @@ class Role(StrEnum):
     SUBSCRIBER = "subscriber"
     AGENT = "agent"
     REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    INTEGRATION = "integration"
     SYSTEM = "system"
+
+
+class Scope(StrEnum):
+    """What an integration token (another system of the operator) may do; nothing else."""
+
+    PRECHECK = "precheck"
+    CLOSURE_SUBMIT = "closure:submit"
+    CLOSURE_READ = "closure:read"
+    NUMBER_RECYCLING_CHECK = "number-recycling:check"
 
 
 class Channel(StrEnum):
@@ -31,7 +42,7 @@ class Channel(StrEnum):
     SYSTEM = "system"
 
 
-STAFF_ROLES = frozenset({Role.AGENT, Role.REVIEWER, Role.ADMIN})
+STAFF_ROLES = frozenset({Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,7 @@ class Actor:
     subscriber_id: int | None = None
     verified_line_id: int | None = None
     operator_id: int | None = None
+    scopes: frozenset[Scope] = frozenset()
 
     @property
     def label(self) -> str:

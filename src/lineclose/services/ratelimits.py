@@ -63,9 +63,7 @@ def otp_failures(deps: Deps) -> Limit:
 
 
 def precheck_limit(deps: Deps) -> Limit:
-    return Limit(
-        "precheck", deps.settings.precheck_per_minute, 60, "too many prechecks: slow down"
-    )
+    return Limit("precheck", deps.settings.precheck_per_minute, 60, "too many prechecks: slow down")
 
 
 def certificate_limit(deps: Deps) -> Limit:

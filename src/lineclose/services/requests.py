@@ -17,7 +17,7 @@ from stdnum.exceptions import ValidationError
 
 from lineclose.db import audit, models, outbox
 from lineclose.domain.eligibility import Eligibility, evaluate
-from lineclose.domain.facts import ClosureIntent, IdentityMethod
+from lineclose.domain.facts import ClosureIntent, IdentityMethod, LineFacts
 from lineclose.domain.identifiers import (
     InvalidIdentifier,
     mask_account,
@@ -277,6 +277,12 @@ def transition(
 
 
 def evaluate_request(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligibility:
+    return _evaluate_with_facts(session, deps, request)[1]
+
+
+def _evaluate_with_facts(
+    session: Session, deps: Deps, request: models.ClosureRequest
+) -> tuple[LineFacts, Eligibility]:
     line = request.line
     profile = profile_of(line.operator)
     intent = ClosureIntent(
@@ -285,8 +291,9 @@ def evaluate_request(session: Session, deps: Deps, request: models.ClosureReques
         acknowledged_binding_ids=frozenset(request.acknowledged_bindings or []),
         identity_methods=frozenset(IdentityMethod(m) for m in request.identity_methods or []),
     )
-    return evaluate(
-        line_facts(session, line, exclude_request_id=request.id),
+    facts = line_facts(session, line, exclude_request_id=request.id)
+    return facts, evaluate(
+        facts,
         intent,
         profile,
         calendar_for(session, profile),
@@ -323,7 +330,7 @@ def _notify_line(
 def route(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligibility:
     """After a (re)submission: blockers send it back to the requester, a clean one goes to review,
     and the operator's auto-approval policy may approve it at once, with its reasons recorded."""
-    result = evaluate_request(session, deps, request)
+    facts, result = _evaluate_with_facts(session, deps, request)
     request.blockers = [blocker_view(b) for b in result.blockers]
     request.quote = {**quote_view(result.quote), "review_due_on": result.review_due_on.isoformat()}
     if result.blockers:
@@ -349,9 +356,7 @@ def route(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligi
     request.escalated_at = None
     line = request.line
     decision = decide_auto_approval(
-        AutoApprovalPolicy.from_settings(line.operator.auto_approval),
-        line_facts(session, line, exclude_request_id=request.id),
-        result,
+        AutoApprovalPolicy.from_settings(line.operator.auto_approval), facts, result
     )
     event = transition(
         session,
@@ -362,7 +367,7 @@ def route(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligi
         {"review_due_on": result.review_due_on.isoformat()},
     )
     _notify_line(session, deps, request, "request_received", event.id)
-    if decision.approve:
+    if decision.approve and not _needs_second_approver(request, result):
         _approve(session, deps, request, SYSTEM_ACTOR, {"auto_approved": list(decision.reasons)})
     return result
 
@@ -465,9 +470,49 @@ def resubmit(
     return route(session, deps, request)
 
 
-def _ensure_reviewer(actor: Actor) -> None:
+def _ensure_reviewer(actor: Actor, request: models.ClosureRequest) -> None:
+    """Reviewers and admins decide; a supervisor decides only reviews that were escalated."""
+    if actor.role is Role.SUPERVISOR:
+        if request.escalated_at is None:
+            raise Forbidden(
+                "a supervisor decides only escalated (overdue) reviews", code="not_escalated"
+            )
+        return
     if actor.role not in (Role.REVIEWER, Role.ADMIN, Role.SYSTEM):
         raise Forbidden("only a reviewer can decide a closure request", code="reviewer_only")
+
+
+def _needs_second_approver(request: models.ClosureRequest, result: Eligibility) -> bool:
+    threshold = profile_of(request.line.operator).second_approval_refund_minor.value
+    return result.quote.refund.minor > threshold
+
+
+def first_approvals(session: Session, request: models.ClosureRequest) -> list[str]:
+    """Who recorded a first approval since the request last entered review (a resubmission
+    starts over: the reviewer approved what was shown then)."""
+    last_queued = (
+        session.execute(
+            select(models.RequestEvent.id)
+            .where(
+                models.RequestEvent.request_id == request.id,
+                models.RequestEvent.command == Command.QUEUE_FOR_REVIEW.value,
+            )
+            .order_by(models.RequestEvent.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        or 0
+    )
+    return list(
+        session.execute(
+            select(models.RequestEvent.actor)
+            .where(
+                models.RequestEvent.request_id == request.id,
+                models.RequestEvent.command == Command.RECORD_FIRST_APPROVAL.value,
+                models.RequestEvent.id > last_queued,
+            )
+            .order_by(models.RequestEvent.id)
+        ).scalars()
+    )
 
 
 def _approve(
@@ -518,23 +563,74 @@ def start_execution(session: Session, deps: Deps, request: models.ClosureRequest
 
 
 def approve(session: Session, deps: Deps, actor: Actor, reference: str, note: str = "") -> None:
-    _ensure_reviewer(actor)
+    """Approve a request under review. Nobody approves a request they submitted; a refund above
+    the profile's `second_approval_refund_minor` needs two different approvers: the first is
+    recorded (the request stays under review) and the second moves it to approved."""
     request = get_request(session, reference)
+    _ensure_reviewer(actor, request)
     ensure_can_act(actor, request)
     if request.submitted_by == actor.label:
         raise Forbidden(
             "a reviewer cannot approve a request they submitted", code="four_eyes_required"
         )
-    _approve(session, deps, request, actor, {"note": note} if note else {})
+    reason: dict[str, Any] = {"note": note} if note else {}
+    if request.status == RequestState.UNDER_REVIEW.value:
+        result = evaluate_request(session, deps, request)
+        if _needs_second_approver(request, result):
+            earlier = first_approvals(session, request)
+            if not earlier:
+                transition(
+                    session,
+                    deps,
+                    request,
+                    Command.RECORD_FIRST_APPROVAL,
+                    actor,
+                    {**reason, "refund_minor": result.quote.refund.minor, "awaiting": "second"},
+                )
+                return
+            if actor.label in earlier:
+                raise Forbidden(
+                    "this refund needs a second approver other than you",
+                    code="second_approver_required",
+                )
+            reason["first_approved_by"] = earlier[0]
+    _approve(session, deps, request, actor, reason)
+
+
+def assign(session: Session, deps: Deps, actor: Actor, reference: str, reviewer: str) -> None:
+    """A supervisor hands an escalated review to a named reviewer; recorded in the audit log."""
+    if actor.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise Forbidden("only a supervisor can reassign a review", code="supervisor_only")
+    request = get_request(session, reference)
+    ensure_can_act(actor, request)
+    if request.status != RequestState.UNDER_REVIEW.value or request.escalated_at is None:
+        raise Conflict(
+            "only escalated reviews are reassigned", code="not_escalated", state=request.status
+        )
+    name = reviewer.strip()[:80]
+    if not name:
+        raise InvalidInput("name the reviewer", code="reviewer_required", field="reviewer")
+    previous = request.assigned_to
+    request.assigned_to = name
+    request.updated_at = deps.clock.now()
+    audit.append(
+        session,
+        deps.clock.now(),
+        actor.label,
+        "request.assigned",
+        "closure_request",
+        request.reference,
+        {"from": previous, "to": name},
+    )
 
 
 def reject(
     session: Session, deps: Deps, actor: Actor, reference: str, reasons: list[ReviewReason]
 ) -> None:
-    _ensure_reviewer(actor)
     if not reasons:
         raise InvalidInput("give at least one reason code", code="reason_required", field="reasons")
     request = get_request(session, reference)
+    _ensure_reviewer(actor, request)
     ensure_can_act(actor, request)
     detail = [
         {"code": r.code.value, "remedy": REMEDY_FOR_REASON[r.code], "note": r.note.strip()[:500]}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
 from lineclose.errors import Forbidden, Unauthenticated
-from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services import ratelimits
+from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import actor_from_token
 
 
@@ -47,7 +49,7 @@ def optional_actor(
     actor = actor_from_token(session, deps, token.strip(), Channel.API)
     if actor.role is Role.SUBSCRIBER:
         channel = Channel.APP if x_lineclose_channel == "app" else Channel.ONLINE
-        return Actor(actor.role, actor.ident, channel, actor.subscriber_id, actor.verified_line_id)
+        return replace(actor, channel=channel)
     return actor
 
 
@@ -62,6 +64,72 @@ def staff_actor(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         raise Forbidden("staff only", code="staff_only")
     return actor
 
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may call a route: these roles, or an integration token holding one of these scopes."""
+
+    roles: frozenset[Role]
+    scopes: frozenset[Scope]
+    public: bool = False
+
+
+POLICY_ATTRIBUTE = "lineclose_policy"
+
+
+def allow(*roles: Role, scopes: tuple[Scope, ...] = ()) -> Any:
+    """A route dependency that refuses every caller outside `roles` and `scopes` (401 when anonymous).
+
+    The policy is attached to the dependency so tests can read it off every route and try
+    each other role against it.
+    """
+    policy = Policy(frozenset(roles), frozenset(scopes))
+
+    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+        if actor.role in policy.roles:
+            return actor
+        if actor.role is Role.INTEGRATION and actor.scopes & policy.scopes:
+            return actor
+        raise Forbidden("your role may not do this", code="role_not_allowed")
+
+    setattr(check, POLICY_ATTRIBUTE, policy)
+    return Depends(check)
+
+
+def public(why: str) -> Any:
+    """Mark a route open to anyone (it must then be rate limited or harmless); `why` says why."""
+
+    def open_to_anyone() -> None:
+        return None
+
+    open_to_anyone.__doc__ = why
+    setattr(open_to_anyone, POLICY_ATTRIBUTE, Policy(frozenset(), frozenset(), public=True))
+    return Depends(open_to_anyone)
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limited(limit_for: Callable[[Deps], ratelimits.Limit], per: str = "client") -> Any:
+    """Count the call against a database-held limit, per client address or per signed-in caller."""
+
+    def check(
+        request: Request,
+        session: Annotated[Session, Depends(get_session)],
+        deps: Annotated[Deps, Depends(get_deps)],
+        actor: Annotated[Actor | None, Depends(optional_actor)],
+    ) -> None:
+        subject = actor.label if per == "caller" and actor else client_address(request)
+        ratelimits.consume(session, deps, limit_for(deps), subject)
+
+    return Depends(check)
+
+
+SUBSCRIBER = (Role.SUBSCRIBER,)
+STAFF = (Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+DECIDERS = (Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+FRONT_DESK = (Role.SUBSCRIBER, Role.AGENT, Role.ADMIN)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 DepsDep = Annotated[Deps, Depends(get_deps)]

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
-from lineclose.errors import LinecloseError
+from lineclose.errors import LinecloseError, RateLimited
 
 log = logging.getLogger("lineclose.api")
 
@@ -33,7 +33,10 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 def install(app: FastAPI) -> None:
     @app.exception_handler(LinecloseError)
     async def _lineclose(_: Request, exc: LinecloseError) -> JSONResponse:
-        return problem(exc.status, exc.code, exc.message, **exc.extra)
+        response = problem(exc.status, exc.code, exc.message, **exc.extra)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

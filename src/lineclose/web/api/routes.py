@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
@@ -13,15 +14,34 @@ from lineclose.db import models
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput
-from lineclose.services import identity, ledger, numbers, operations, precheck, requests
+from lineclose.services import (
+    identity,
+    ledger,
+    numbers,
+    operations,
+    precheck,
+    ratelimits,
+    requests,
+)
 from lineclose.services.certificates import certificate_pdf, find_certificate, public_view
-from lineclose.services.context import Actor, Channel, Role
+from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.lines import ensure_can_see_line, find_line, local_today, profile_of
 from lineclose.services.views import eligibility_view
-from lineclose.web.api.deps import ActorDep, DepsDep, SessionDep, StaffDep
+from lineclose.web.api.deps import (
+    DECIDERS,
+    FRONT_DESK,
+    STAFF,
+    SUBSCRIBER,
+    DepsDep,
+    SessionDep,
+    allow,
+    limited,
+    public,
+)
 from lineclose.web.api.request_view import request_view
 from lineclose.web.api.schemas import (
+    AssignIn,
     ClosureChanges,
     IdentityIn,
     NoteIn,
@@ -29,13 +49,31 @@ from lineclose.web.api.schemas import (
     NumberRecyclingOut,
     OtpIn,
     OtpVerifyIn,
+    PasswordChangeIn,
+    PasswordResetIn,
+    PasswordResetStartIn,
     PayIn,
     PrecheckIn,
     RejectIn,
+    StorePasswordResetIn,
     SubmitIn,
 )
 
 router = APIRouter(prefix="/api/v1")
+
+# Who may call what. Integration tokens act only through the scopes listed.
+Anyone = Annotated[Actor, allow(*SUBSCRIBER, *STAFF, scopes=(Scope.CLOSURE_READ,))]
+LineViewer = Annotated[Actor, allow(*SUBSCRIBER, *STAFF)]
+FrontDesk = Annotated[Actor, allow(*FRONT_DESK)]
+Submitter = Annotated[Actor, allow(*FRONT_DESK, scopes=(Scope.CLOSURE_SUBMIT,))]
+Prechecker = Annotated[Actor, allow(*SUBSCRIBER, *STAFF, scopes=(Scope.PRECHECK,))]
+Decider = Annotated[Actor, allow(*DECIDERS)]
+Supervisor = Annotated[Actor, allow(Role.SUPERVISOR, Role.ADMIN)]
+Staff = Annotated[Actor, allow(*STAFF)]
+Operations = Annotated[Actor, allow(Role.REVIEWER, Role.ADMIN)]
+SubscriberOnly = Annotated[Actor, allow(*SUBSCRIBER)]
+StoreStaff = Annotated[Actor, allow(Role.AGENT, Role.ADMIN)]
+RecyclingChecker = Annotated[Actor, allow(*STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,))]
 
 STAFF_CHANNELS = {Channel.HOTLINE, Channel.STORE, Channel.BULK, Channel.API}
 
@@ -61,11 +99,10 @@ def _view(session: SessionDep, deps: DepsDep, request: models.ClosureRequest) ->
     return request_view(session, request, today)
 
 
-@router.post("/auth/otp", status_code=202, tags=["identity"])
-def start_otp(body: OtpIn, session: SessionDep, deps: DepsDep) -> dict[str, Any]:
-    """Send a one-time code to the line; its answer is the challenge to verify."""
-    started = identity.start_otp(session, deps, body.msisdn)
-    session.commit()
+SIGN_IN_LIMIT = limited(ratelimits.sign_in_per_client)
+
+
+def _started(started: identity.ChallengeStarted) -> dict[str, Any]:
     return {
         "challenge_id": started.challenge_id,
         "expires_at": started.expires_at.isoformat(),
@@ -73,7 +110,27 @@ def start_otp(body: OtpIn, session: SessionDep, deps: DepsDep) -> dict[str, Any]
     }
 
 
-@router.post("/auth/otp/verify", tags=["identity"])
+@router.post(
+    "/auth/otp",
+    status_code=202,
+    tags=["identity"],
+    dependencies=[public("signing in starts here"), SIGN_IN_LIMIT],
+)
+def start_otp(body: OtpIn, session: SessionDep, deps: DepsDep) -> dict[str, Any]:
+    """Send a one-time code to the line; its answer is the challenge to verify.
+
+    At most one code a minute and a few an hour per line (429 with Retry-After beyond).
+    """
+    started = identity.start_otp(session, deps, body.msisdn)
+    session.commit()
+    return _started(started)
+
+
+@router.post(
+    "/auth/otp/verify",
+    tags=["identity"],
+    dependencies=[public("signing in ends here"), SIGN_IN_LIMIT],
+)
 def verify_otp(body: OtpVerifyIn, session: SessionDep, deps: DepsDep) -> dict[str, Any]:
     outcome = identity.verify_otp(session, deps, body.challenge_id, body.code)
     session.commit()  # a wrong code still spends an attempt
@@ -87,8 +144,81 @@ def verify_otp(body: OtpVerifyIn, session: SessionDep, deps: DepsDep) -> dict[st
     }
 
 
+@router.post("/auth/sign-out", status_code=204, tags=["identity"])
+def sign_out(
+    session: SessionDep,
+    deps: DepsDep,
+    actor: SubscriberOnly,
+    authorization: Annotated[str, Header()],
+) -> Response:
+    """Revoke this session at once; the token is refused from then on."""
+    identity.sign_out(session, deps, authorization.partition(" ")[2].strip())
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.put("/auth/password", status_code=204, tags=["identity"])
+def change_password(
+    body: PasswordChangeIn, session: SessionDep, deps: DepsDep, actor: SubscriberOnly
+) -> Response:
+    """Set (the first, from a session signed in by a code to the line) or change the password."""
+    identity.set_service_password(session, deps, actor, body.current_password, body.new_password)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/auth/password/reset/start",
+    status_code=202,
+    tags=["identity"],
+    dependencies=[public("a forgotten password cannot require a sign-in"), SIGN_IN_LIMIT],
+)
+def start_password_reset(
+    body: PasswordResetStartIn, session: SessionDep, deps: DepsDep
+) -> dict[str, Any]:
+    """Send a reset code to the line. Refused for a line reported lost: reset it in a store."""
+    started = identity.start_otp(session, deps, body.msisdn, purpose=identity.PASSWORD_RESET)
+    session.commit()
+    return _started(started)
+
+
+@router.post(
+    "/auth/password/reset",
+    status_code=204,
+    tags=["identity"],
+    dependencies=[public("a forgotten password cannot require a sign-in"), SIGN_IN_LIMIT],
+)
+def reset_password(body: PasswordResetIn, session: SessionDep, deps: DepsDep) -> Response:
+    """The code sent to the line plus the holder's ID number (full, or last six where allowed)."""
+    refused = identity.reset_password_with_code(
+        session, deps, body.challenge_id, body.code, body.id_number, body.new_password
+    )
+    session.commit()  # a wrong code or ID number still counts
+    if refused is not None:
+        raise refused
+    return Response(status_code=204)
+
+
+@router.post("/auth/password/store-reset", status_code=204, tags=["identity"])
+def store_password_reset(
+    body: StorePasswordResetIn, session: SessionDep, deps: DepsDep, actor: StoreStaff
+) -> Response:
+    """In a store, after an agent saw the holder's ID document; recorded as such."""
+    identity.reset_password_in_store(
+        session,
+        deps,
+        replace(actor, channel=Channel.STORE),
+        body.msisdn,
+        body.id_document_seen,
+        body.document_kind,
+        body.new_password,
+    )
+    session.commit()
+    return Response(status_code=204)
+
+
 @router.get("/lines/{msisdn}", tags=["lines"])
-def get_line(msisdn: str, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def get_line(msisdn: str, session: SessionDep, actor: LineViewer) -> dict[str, Any]:
     line = find_line(session, msisdn)
     ensure_can_see_line(actor, line)
     bills = session.execute(
@@ -127,9 +257,11 @@ def get_line(msisdn: str, session: SessionDep, actor: ActorDep) -> dict[str, Any
     }
 
 
-@router.post("/precheck", tags=["closure"])
+@router.post(
+    "/precheck", tags=["closure"], dependencies=[limited(ratelimits.precheck_limit, "caller")]
+)
 def run_precheck(
-    body: PrecheckIn, session: SessionDep, deps: DepsDep, actor: ActorDep
+    body: PrecheckIn, session: SessionDep, deps: DepsDep, actor: Prechecker
 ) -> dict[str, Any]:
     """Every blocker and warning at once, each with its remedy, and the quote. Changes nothing."""
     result = precheck.precheck(
@@ -152,7 +284,7 @@ def pay_bill(
     body: PayIn,
     session: SessionDep,
     deps: DepsDep,
-    actor: ActorDep,
+    actor: FrontDesk,
     response: Response,
 ) -> dict[str, Any]:
     paid = ledger.pay_bill(session, deps, actor, msisdn, bill_id, body.amount_minor, body.reference)
@@ -170,7 +302,7 @@ def pay_bill(
 
 @router.post("/lines/{msisdn}/bindings/{binding_id}/unbind", tags=["ledger"])
 def unbind(
-    msisdn: str, binding_id: int, session: SessionDep, deps: DepsDep, actor: ActorDep
+    msisdn: str, binding_id: int, session: SessionDep, deps: DepsDep, actor: FrontDesk
 ) -> dict[str, Any]:
     binding = ledger.unbind(session, deps, actor, msisdn, binding_id)
     session.commit()
@@ -191,14 +323,7 @@ def _channel_for(actor: Actor, asked: Channel | None) -> Actor:
         raise InvalidInput(
             "staff submit through hotline, store, bulk or api", code="channel_not_allowed"
         )
-    return Actor(
-        actor.role,
-        actor.ident,
-        asked,
-        actor.subscriber_id,
-        actor.verified_line_id,
-        actor.operator_id,
-    )
+    return replace(actor, channel=asked)
 
 
 @router.post("/closure-requests", status_code=201, tags=["closure"])
@@ -206,7 +331,7 @@ def submit(
     body: SubmitIn,
     session: SessionDep,
     deps: DepsDep,
-    actor: ActorDep,
+    actor: Submitter,
     idempotency_key: str | None = Header(default=None, max_length=100),
 ) -> JSONResponse:
     """Submit a closure request. Repeating a call with the same Idempotency-Key returns the first request."""
@@ -234,7 +359,7 @@ def submit(
 
 @router.get("/closure-requests/{reference}", tags=["closure"])
 def get_request(
-    reference: str, session: SessionDep, deps: DepsDep, actor: ActorDep
+    reference: str, session: SessionDep, deps: DepsDep, actor: Anyone
 ) -> dict[str, Any]:
     request = requests.get_request(session, reference)
     requests.ensure_can_act(actor, request)
@@ -243,7 +368,7 @@ def get_request(
 
 @router.post("/closure-requests/{reference}/resubmit", tags=["closure"])
 def resubmit(
-    reference: str, body: ClosureChanges, session: SessionDep, deps: DepsDep, actor: ActorDep
+    reference: str, body: ClosureChanges, session: SessionDep, deps: DepsDep, actor: Submitter
 ) -> dict[str, Any]:
     requests.resubmit(session, deps, actor, reference, _changes(body))
     session.commit()
@@ -252,7 +377,7 @@ def resubmit(
 
 @router.post("/closure-requests/{reference}/withdraw", tags=["closure"])
 def withdraw(
-    reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: ActorDep
+    reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: Submitter
 ) -> dict[str, Any]:
     requests.withdraw(session, deps, actor, reference, body.note)
     session.commit()
@@ -261,8 +386,10 @@ def withdraw(
 
 @router.post("/closure-requests/{reference}/approve", tags=["review"])
 def approve(
-    reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: StaffDep
+    reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: Decider
 ) -> dict[str, Any]:
+    """Approve; a refund above the profile's threshold needs two different approvers: the first
+    approval is recorded and the request stays under review until the second."""
     requests.approve(session, deps, actor, reference, body.note)
     session.commit()
     return _view(session, deps, requests.get_request(session, reference))
@@ -270,7 +397,7 @@ def approve(
 
 @router.post("/closure-requests/{reference}/reject", tags=["review"])
 def reject(
-    reference: str, body: RejectIn, session: SessionDep, deps: DepsDep, actor: StaffDep
+    reference: str, body: RejectIn, session: SessionDep, deps: DepsDep, actor: Decider
 ) -> dict[str, Any]:
     reasons = [requests.ReviewReason(r.code, r.note) for r in body.reasons]
     requests.reject(session, deps, actor, reference, reasons)
@@ -282,7 +409,7 @@ def reject(
 def review_queue(
     session: SessionDep,
     deps: DepsDep,
-    actor: StaffDep,
+    actor: Decider,
     status: RequestState | None = Query(default=RequestState.UNDER_REVIEW),
     overdue: bool = False,
     limit: int = Query(default=100, ge=1, le=500),
@@ -302,7 +429,8 @@ def review_queue(
 
 
 @router.get("/escalations", tags=["review"])
-def escalations(session: SessionDep, deps: DepsDep, actor: StaffDep) -> dict[str, Any]:
+def escalations(session: SessionDep, deps: DepsDep, actor: Supervisor) -> dict[str, Any]:
+    """Overdue reviews, for supervisors to reassign or decide."""
     query = (
         select(models.ClosureRequest)
         .where(
@@ -311,11 +439,30 @@ def escalations(session: SessionDep, deps: DepsDep, actor: StaffDep) -> dict[str
         )
         .order_by(models.ClosureRequest.review_due_on)
     )
+    if actor.operator_id is not None:
+        query = query.where(models.ClosureRequest.operator_id == actor.operator_id)
     items = [_view(session, deps, r) for r in session.execute(query).scalars()]
     return {"items": items, "count": len(items)}
 
 
-@router.get("/certificates/{code}", tags=["certificates"])
+@router.post("/closure-requests/{reference}/assign", tags=["review"])
+def assign(
+    reference: str, body: AssignIn, session: SessionDep, deps: DepsDep, actor: Supervisor
+) -> dict[str, Any]:
+    """Hand an escalated review to a named reviewer."""
+    requests.assign(session, deps, actor, reference, body.reviewer)
+    session.commit()
+    return _view(session, deps, requests.get_request(session, reference))
+
+
+@router.get(
+    "/certificates/{code}",
+    tags=["certificates"],
+    dependencies=[
+        public("anyone holding a certificate may check it"),
+        limited(ratelimits.certificate_limit),
+    ],
+)
 def verify_certificate(code: str, session: SessionDep) -> dict[str, Any]:
     """Public: confirms a closure certificate without revealing personal data."""
     return public_view(find_certificate(session, code))
@@ -323,7 +470,7 @@ def verify_certificate(code: str, session: SessionDep) -> dict[str, Any]:
 
 @router.get("/certificates/{code}/pdf", tags=["certificates"])
 def certificate_document(
-    code: str, session: SessionDep, deps: DepsDep, actor: ActorDep
+    code: str, session: SessionDep, deps: DepsDep, actor: LineViewer
 ) -> Response:
     certificate = find_certificate(session, code)
     request = session.get(models.ClosureRequest, certificate.request_id)
@@ -338,7 +485,7 @@ def certificate_document(
 
 
 @router.get("/numbers/{msisdn}", tags=["numbers"])
-def number_state(msisdn: str, session: SessionDep, actor: StaffDep) -> dict[str, Any]:
+def number_state(msisdn: str, session: SessionDep, actor: Staff) -> dict[str, Any]:
     line = find_line(session, msisdn)
     ensure_can_see_line(actor, line)
     number = session.get(models.Number, line.msisdn)
@@ -357,7 +504,7 @@ def number_state(msisdn: str, session: SessionDep, actor: StaffDep) -> dict[str,
 @router.get("/outbox/dead", tags=["operations"])
 def dead_letters(
     session: SessionDep,
-    actor: StaffDep,
+    actor: Operations,
     status: Literal["dead", "uncertain"] = "dead",
 ) -> dict[str, Any]:
     """Steps given up on: `dead` ones failed, `uncertain` ones may or may not have reached
@@ -383,7 +530,7 @@ def dead_letters(
 
 @router.post("/outbox/{row_id}/retry", tags=["operations"])
 def retry_dead_letter(
-    row_id: int, session: SessionDep, deps: DepsDep, actor: StaffDep
+    row_id: int, session: SessionDep, deps: DepsDep, actor: Operations
 ) -> dict[str, Any]:
     operations.retry_dead_letter(session, deps, actor, row_id)
     session.commit()
@@ -395,7 +542,7 @@ camara = APIRouter(prefix="/number-recycling/v0.2", tags=["CAMARA number recycli
 
 @camara.post("/check", response_model=NumberRecyclingOut)
 def check_number_recycling(
-    body: NumberRecyclingIn, session: SessionDep, actor: StaffDep
+    body: NumberRecyclingIn, session: SessionDep, actor: RecyclingChecker
 ) -> NumberRecyclingOut:
     """True when the number was disconnected (its subscriber changed) on or after the date."""
     if body.phoneNumber is None:

@@ -83,3 +83,30 @@ class NumberRecyclingOut(BaseModel):
 
 
 Json = dict[str, Any]
+
+
+class PasswordChangeIn(Body):
+    current_password: str | None = Field(default=None, max_length=64)
+    new_password: str = Field(max_length=64)
+
+
+class PasswordResetStartIn(Body):
+    msisdn: str = Field(max_length=32)
+
+
+class PasswordResetIn(Body):
+    challenge_id: str = Field(max_length=40)
+    code: str = Field(max_length=12)
+    id_number: str = Field(max_length=40, description="in full, or its last six where allowed")
+    new_password: str = Field(max_length=64)
+
+
+class StorePasswordResetIn(Body):
+    msisdn: str = Field(max_length=32)
+    id_document_seen: bool
+    document_kind: str = Field(max_length=40, examples=["resident_id", "passport"])
+    new_password: str = Field(max_length=64)
+
+
+class AssignIn(Body):
+    reviewer: str = Field(min_length=1, max_length=80, description="the reviewer token's name")
