@@ -13,17 +13,20 @@ from rich.console import Console
 from rich.table import Table
 
 from lineclose.bootstrap import App, bootstrap
+from lineclose.cli.bulk import bulk_app
+from lineclose.cli.calendar import calendar_app
 from lineclose.config import Settings
 from lineclose.db import audit
 from lineclose.db.migrate import upgrade
 from lineclose.errors import LinecloseError
-from lineclose.services import precheck as precheck_service
 from lineclose.logs import configure_logging
+from lineclose.services import precheck as precheck_service
 from lineclose.services import requests as request_service
-from lineclose.services.context import SYSTEM_ACTOR, Role
+from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import create_staff_token
 from lineclose.services.seed import register_lines_in_hlr, seed_demo
 from lineclose.services.views import eligibility_view
+from lineclose.web.api.request_view import request_view
 from lineclose.worker.dispatcher import Worker
 
 app = typer.Typer(help="Lineclose: close mobile lines end to end.", no_args_is_help=True)
@@ -31,6 +34,8 @@ token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(bulk_app, name="bulk")
+app.add_typer(calendar_app, name="calendar")
 console = Console()
 
 
@@ -90,7 +95,7 @@ def precheck(
 ) -> None:
     """Show what blocks closing a line, with remedies and the quote."""
     lc = _app()
-    staff = SYSTEM_ACTOR.__class__(Role.ADMIN, "cli", SYSTEM_ACTOR.channel)
+    staff = Actor(Role.ADMIN, "cli", Channel.SYSTEM)
     try:
         requested = date.fromisoformat(on) if on else None
     except ValueError:
@@ -126,8 +131,6 @@ def status(reference: str) -> None:
     try:
         with lc.sessions() as session:
             request = request_service.get_request(session, reference)
-            from lineclose.web.api.request_view import request_view
-
             view = request_view(session, request, lc.deps.clock.now().date())
     except LinecloseError as exc:
         _fail(exc)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from stdnum import luhn
 from stdnum.cn import ric
 
+from lineclose.db import models
 from lineclose.services.context import Deps
 from lineclose.services.provisioning import LineSpec, add_line, add_operator, add_subscriber
 
@@ -164,10 +166,6 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
 
 def register_lines_in_hlr(session: Session, deps: Deps) -> int:
     """Create an HLR record for every active line the HLR does not know yet (demo and first sync)."""
-    from sqlalchemy import select
-
-    from lineclose.db import models
-
     create = getattr(deps.hlr, "create_subscriber", None)
     if create is None:
         return 0
