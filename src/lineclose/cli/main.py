@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import threading
 from datetime import date
 from pathlib import Path
@@ -150,6 +151,9 @@ def worker(
     """Perform outbox steps and sweeps (run as many as you like against PostgreSQL)."""
     lc = _app()
     runner = Worker(lc.sessions, lc.deps)
+    # Finish the step in hand on a polite stop; SIGKILL is safe too (the lease runs out).
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+    signal.signal(signal.SIGINT, lambda *_: runner.stop())
     if once:
         report = runner.run_until_idle()
         console.print(f"done {report.done}, retried {report.retried}, dead {report.dead}")
