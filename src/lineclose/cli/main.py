@@ -16,6 +16,7 @@ from rich.table import Table
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
+from lineclose.cli.outbox import outbox_app
 from lineclose.config import Settings
 from lineclose.db import audit
 from lineclose.db.migrate import upgrade
@@ -37,6 +38,7 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(calendar_app, name="calendar")
+app.add_typer(outbox_app, name="outbox")
 console = Console()
 
 
