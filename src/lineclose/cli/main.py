@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import signal
 import threading
 from datetime import date
@@ -17,6 +16,7 @@ from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
 from lineclose.cli.outbox import outbox_app
+from lineclose.cli.security import keys_app, retention_app
 from lineclose.config import Settings
 from lineclose.db import audit
 from lineclose.db.migrate import upgrade
@@ -36,6 +36,8 @@ token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.add_typer(retention_app, name="retention")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(outbox_app, name="outbox")
@@ -206,25 +208,32 @@ def demo(
             for role in (Role.AGENT, Role.REVIEWER, Role.ADMIN)
         }
     base = f"http://127.0.0.1:{port}"
-    curl = shutil.which("curl") or "curl"
+    curl = "curl"
     console.rule("Lineclose demo")
-    console.print(f"API and docs: [bold]{base}/docs[/bold]")
+    console.print(f"Portal (subscribers): [bold]{base}/portal[/bold]")
+    console.print(
+        f"Console (staff):      [bold]{base}/console[/bold]  (sign in with a token below)"
+    )
+    console.print(f"API and its docs:     [bold]{base}/docs[/bold]")
     for role, token in tokens.items():
-        console.print(f"{role.value:9} token: {token}")
+        console.print(f"{role.value:9} token: {token}", soft_wrap=True)
+    console.print(
+        "One-time codes and notices are printed in this terminal (the demo's SMS and e-mail)."
+    )
     reviewer = tokens[Role.REVIEWER]
     agent = tokens[Role.AGENT]
     console.print("\nTry:")
-    console.print(
+    # Printed unwrapped so each command can be copied as one line.
+    for command in (
         f"{curl} -s -X POST {base}/api/v1/precheck -H 'Authorization: Bearer {agent}' "
-        "-H 'Content-Type: application/json' -d '{\"msisdn\": \"+8613800138002\"}'"
-    )
-    console.print(
+        "-H 'Content-Type: application/json' -d '{\"msisdn\": \"+8613800138002\"}'",
         f"{curl} -s -X POST {base}/api/v1/closure-requests -H 'Authorization: Bearer {agent}' "
         "-H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{\"msisdn\": "
         '"+447911123457", "channel": "store", "identity": [{"method": "id_document_seen"}], '
-        '"refund_account": "GB82WEST12345698765432", "alternate_contact": "sam@example.org"}\''
-    )
-    console.print(f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'")
+        '"refund_account": "GB82WEST12345698765432", "alternate_contact": "sam@example.org"}\'',
+        f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'",
+    ):
+        console.print(command, soft_wrap=True, markup=False, highlight=False)
     console.rule()
     serve(port=port, with_worker=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from lineclose.domain.identifiers import mask_contact
 from lineclose.ports.messaging import EmailMessage
 
 logger = logging.getLogger("lineclose.email")
@@ -22,7 +23,7 @@ class ConsoleEmail:
         logger.info(
             "E-mail %s to %s (key %s)\nSubject: %s\n\n%s",
             message_id,
-            message.to,
+            mask_contact(message.to),
             message.key,
             message.subject,
             message.body,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from lineclose.domain.identifiers import mask_contact
 from lineclose.ports.messaging import SmsMessage
 
 logger = logging.getLogger("lineclose.sms")
@@ -21,7 +22,13 @@ class ConsoleSms:
         """Log the message and return ``console-<n>``, n counting from 1."""
         self.sent.append(message)
         message_id = f"console-{len(self.sent)}"
-        logger.info("SMS %s to %s (key %s):\n%s", message_id, message.to, message.key, message.text)
+        logger.info(
+            "SMS %s to %s (key %s):\n%s",
+            message_id,
+            mask_contact(message.to),
+            message.key,
+            message.text,
+        )
         return message_id
 
     def ping(self) -> None:
