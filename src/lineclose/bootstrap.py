@@ -12,6 +12,7 @@ from lineclose.db.engine import make_engine, make_session_factory
 from lineclose.ports.clock import Clock, SystemClock
 from lineclose.ports.hlr import Hlr
 from lineclose.ports.messaging import EmailGateway, SmsGateway
+from lineclose.security import log_masking
 from lineclose.security.vault import Vault, load_or_create_keyring, parse_keyring
 from lineclose.services.context import Deps
 
@@ -88,6 +89,7 @@ def build_email(settings: Settings) -> EmailGateway:
 def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> App:
     settings = settings or Settings()
     clock = clock or SystemClock()
+    log_masking.install()  # every process is wired here: no log record leaves unmasked
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     deps = Deps(

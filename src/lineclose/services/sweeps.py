@@ -11,6 +11,7 @@ from lineclose.db import audit, models, outbox
 from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
+from lineclose.services import ratelimits, retention
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.execution import PURGE_HLR
 from lineclose.services.lines import local_today, profile_of
@@ -22,6 +23,7 @@ class SweepReport:
     started: int
     escalated: int
     released: int
+    erased: int = 0
 
 
 def start_due_scheduled(session: Session, deps: Deps) -> int:
@@ -107,8 +109,11 @@ def release_aged_numbers(session: Session, deps: Deps) -> int:
 
 
 def run_all(session: Session, deps: Deps) -> SweepReport:
-    return SweepReport(
+    report = SweepReport(
         started=start_due_scheduled(session, deps),
         escalated=escalate_overdue(session, deps),
         released=release_aged_numbers(session, deps),
+        erased=len(retention.sweep(session, deps).erased),
     )
+    ratelimits.purge_expired(session, deps.clock.now())
+    return report

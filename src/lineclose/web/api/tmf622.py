@@ -8,7 +8,7 @@ contact for notices after closure by the order's `notificationContact`.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
@@ -19,9 +19,13 @@ from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.errors import InvalidInput
 from lineclose.services import requests
-from lineclose.web.api.deps import ActorDep, DepsDep, SessionDep
+from lineclose.services.context import Actor, Scope
+from lineclose.web.api.deps import FRONT_DESK, STAFF, SUBSCRIBER, DepsDep, SessionDep, allow
 
 BASE = "/tmf-api/productOrderingManagement/v4"
+
+OrderSubmitter = Annotated[Actor, allow(*FRONT_DESK, scopes=(Scope.CLOSURE_SUBMIT,))]
+OrderReader = Annotated[Actor, allow(*SUBSCRIBER, *STAFF, scopes=(Scope.CLOSURE_READ,))]
 tmf622 = APIRouter(prefix=BASE, tags=["TMF622 product ordering"])
 
 STATE = {
@@ -112,7 +116,7 @@ def create_product_order(
     body: ProductOrderCreate,
     session: SessionDep,
     deps: DepsDep,
-    actor: ActorDep,
+    actor: OrderSubmitter,
     idempotency_key: str | None = Header(default=None, max_length=100),
 ) -> JSONResponse:
     """Terminate one line: exactly one item, with action `delete` and the line's MSISDN."""
@@ -150,7 +154,7 @@ def create_product_order(
 
 
 @tmf622.get("/productOrder/{order_id}")
-def get_product_order(order_id: str, session: SessionDep, actor: ActorDep) -> dict[str, Any]:
+def get_product_order(order_id: str, session: SessionDep, actor: OrderReader) -> dict[str, Any]:
     request = requests.get_request(session, order_id)
     requests.ensure_can_act(actor, request)
     return _order(request)
