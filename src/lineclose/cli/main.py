@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import select
 
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
@@ -18,13 +19,13 @@ from lineclose.cli.calendar import calendar_app
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
 from lineclose.config import Settings
-from lineclose.db import audit
+from lineclose.db import audit, models
 from lineclose.db.migrate import upgrade
-from lineclose.errors import LinecloseError
+from lineclose.errors import LinecloseError, NotFound
 from lineclose.logs import configure_logging
 from lineclose.services import precheck as precheck_service
 from lineclose.services import requests as request_service
-from lineclose.services.context import Actor, Channel, Role
+from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import create_staff_token
 from lineclose.services.seed import register_lines_in_hlr, seed_demo
 from lineclose.services.views import eligibility_view
@@ -80,16 +81,38 @@ def seed() -> None:
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Option(help="who holds the token")],
-    role: Annotated[Role, typer.Option(help="agent, reviewer or admin")],
+    role: Annotated[Role, typer.Option(help="agent, reviewer, supervisor, admin or integration")],
+    scope: Annotated[
+        list[Scope] | None,
+        typer.Option(help="what an integration token may do (repeat for several)"),
+    ] = None,
+    operator: Annotated[
+        str | None, typer.Option(help="limit the token to one operator (its code)")
+    ] = None,
 ) -> None:
-    """Create a staff API token; it is shown once."""
+    """Create a staff or integration API token; it is shown once."""
     lc = _app()
     try:
         with lc.sessions.begin() as session:
-            token = create_staff_token(session, lc.deps.clock.now(), name, role)
+            operator_id = None
+            if operator is not None:
+                found = session.execute(
+                    select(models.Operator.id).where(models.Operator.code == operator)
+                ).scalar_one_or_none()
+                if found is None:
+                    raise NotFound(f"no operator with code {operator!r}", code="unknown_operator")
+                operator_id = found
+            token = create_staff_token(
+                session,
+                lc.deps.clock.now(),
+                name,
+                role,
+                operator_id=operator_id,
+                scopes=frozenset(scope or ()),
+            )
     except LinecloseError as exc:
         _fail(exc)
-    console.print(token)
+    console.print(token, soft_wrap=True)
 
 
 @app.command()
