@@ -77,14 +77,23 @@ class Rig:
     workdir: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     figures: Figures = field(default_factory=Figures)
+    _spawned: int = 0
+    _logs: dict[int, Path] = field(default_factory=dict)
 
     def spawn_worker(self) -> subprocess.Popen[bytes]:
-        log = (self.workdir / "workers.log").open("ab")
+        self._spawned += 1
+        log = (self.workdir / f"worker-{self._spawned}.log").open("wb")
         process = subprocess.Popen(
             [*lineclose_command(), "worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
         log.close()
+        self._logs[process.pid] = self.workdir / f"worker-{self._spawned}.log"
         return process
+
+    def _working_since(self, process: subprocess.Popen[bytes]) -> bool:
+        """True once the worker has logged a step: it is past its start-up."""
+        log = self._logs[process.pid]
+        return log.exists() and log.stat().st_size > 0
 
     def make_requests(self, count: int) -> list[str]:
         """Approved closure requests on `count` fresh lines, each with a refund due."""
@@ -138,10 +147,12 @@ class Rig:
     def run_until_drained(
         self, workers: int, kill: bool, timeout: float, rng: random.Random
     ) -> None:
-        """Run the workers until every request is closed and nothing is pending; with `kill`,
-        SIGKILL a random worker every 0.3-2 s and start a new one in its place."""
+        """Run the workers until every request is closed and nothing is pending. With `kill`,
+        each worker is SIGKILLed at a random moment 0-1.5 s after it performed its first step
+        (so kills land in work, not in start-up, however loaded the machine) and replaced."""
         started = time.monotonic()
         self.workers = [self.spawn_worker() for _ in range(workers)]
+        doom: dict[int, float] = {}
         while True:
             closed, pending = self.progress()
             if closed == self.figures.requests and pending == 0:
@@ -149,23 +160,35 @@ class Rig:
             assert time.monotonic() - started < timeout, (
                 f"not drained in {timeout}s: {closed} closed, {pending} pending; see {self.workdir}"
             )
-            time.sleep(rng.uniform(0.3, 2.0) if kill else 0.3)
-            if kill:
-                victim = rng.randrange(len(self.workers))
-                self.workers[victim].send_signal(signal.SIGKILL)
-                self.workers[victim].wait()
-                self.figures.kills += 1
-                self.workers[victim] = self.spawn_worker()
+            time.sleep(0.1)
+            if not kill:
+                continue
+            now = time.monotonic()
+            for index, process in enumerate(self.workers):
+                if process.pid not in doom and self._working_since(process):
+                    doom[process.pid] = now + rng.uniform(0.0, 1.5)
+                if doom.get(process.pid, now + 1) <= now:
+                    process.send_signal(signal.SIGKILL)
+                    process.wait()
+                    self.figures.kills += 1
+                    self.workers[index] = self.spawn_worker()
         self.figures.seconds += time.monotonic() - started
 
     def retry_uncertain(self) -> list[int]:
-        """Staff send the uncertain notices again, as the runbook says; returns their ids."""
+        """Staff check that no uncertain notice reached the network, then send them again, as
+        the runbook says; returns their ids."""
+        vault = self.app.deps.vault
         with self.app.sessions.begin() as session:
-            ids = list(
+            rows = list(
                 session.execute(
-                    select(models.OutboxRow.id).where(models.OutboxRow.status == "uncertain")
+                    select(models.OutboxRow).where(models.OutboxRow.status == "uncertain")
                 ).scalars()
             )
+            received = self.received_sms()
+            for row in rows:
+                to = vault.decrypt(row.payload["to_enc"]).lstrip("+")
+                assert (to, vault.decrypt(row.payload["text_enc"])) not in received, row.id
+            ids = [row.id for row in rows]
             for row_id in ids:
                 operations.retry_dead_letter(session, self.app.deps, ADMIN, row_id)
         self.figures.uncertain_retried += len(ids)
@@ -242,8 +265,10 @@ def closure_rig(database_url: str, data_keys: str, workdir: Path) -> Iterator[Ri
             "LINECLOSE_WORKER_LEASE_SECONDS": "2",
             "LINECLOSE_WORKER_POLL_SECONDS": "0.1",
             "LINECLOSE_WORKER_MAX_ATTEMPTS": "100",
-            "LINECLOSE_SMS_REPORT_WAIT_SECONDS": "3",
-            "LINECLOSE_LOG_LEVEL": "WARNING",
+            # Delivery reports come back in milliseconds; the margin keeps a loaded machine
+            # from calling a delivered message uncertain.
+            "LINECLOSE_SMS_REPORT_WAIT_SECONDS": "10",
+            "LINECLOSE_LOG_LEVEL": "INFO",
         }
         if shutil.which("osmo-hlr"):
             endpoint = stack.enter_context(running_osmo_hlr())

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lineclose.db.models import AuditEntry
 
 GENESIS = "0" * 64
+_CHAIN_LOCK = 0x4C43_4155  # "LCAU": the advisory lock that orders appends to the chain
 
 
 def entry_hash(
@@ -45,6 +46,10 @@ def append(
 ) -> AuditEntry:
     """Details must already be masked: the audit log is shown to staff and kept for years."""
     details = details or {}
+    if session.get_bind().dialect.name == "postgresql":
+        # Row locks cannot order appenders: two writers waiting on the same last entry would
+        # both chain to it once it commits. One lock for the chain, held to commit, can.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     last = session.execute(
         select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1).with_for_update()
     ).scalar_one_or_none()

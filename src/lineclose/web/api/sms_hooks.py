@@ -13,6 +13,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from lineclose.adapters.sms.kannel import parse_delivery_report, parse_inbound
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError
@@ -58,12 +59,16 @@ async def inbound(
         message = parse_inbound(params)
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_inbound_sms") from None
-    sms_callbacks.store_inbound(
-        session,
-        deps,
-        sms_callbacks.Inbound(message.sender, message.receiver, message.text, message.received_at),
+    inbound = sms_callbacks.Inbound(
+        message.sender, message.receiver, message.text, message.received_at
     )
-    session.commit()
+
+    def store() -> None:
+        sms_callbacks.store_inbound(session, deps, inbound)
+        session.commit()
+
+    # The database work runs off the event loop: a wait on a lock must not stall other calls.
+    await run_in_threadpool(store)
     return Response(status_code=202)
 
 
@@ -83,16 +88,17 @@ async def delivery_report(
         raise InvalidInput(str(exc), code="invalid_delivery_report") from None
     if len(report.key) > 100:
         raise InvalidInput("the message key is too long", code="invalid_delivery_report")
-    sms_callbacks.record_delivery_report(
-        session,
-        deps,
-        sms_callbacks.Report(
-            message_key=report.key,
-            report_type=report.kannel_type,
-            status=report.status.value,
-            reported_at=report.reported_at,
-            smsc_id=report.smsc_id,
-        ),
+    kept = sms_callbacks.Report(
+        message_key=report.key,
+        report_type=report.kannel_type,
+        status=report.status.value,
+        reported_at=report.reported_at,
+        smsc_id=report.smsc_id,
     )
-    session.commit()
+
+    def record() -> None:
+        sms_callbacks.record_delivery_report(session, deps, kept)
+        session.commit()
+
+    await run_in_threadpool(record)
     return Response(status_code=202)
