@@ -23,8 +23,9 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
-from lineclose.errors import LinecloseError
+from lineclose.errors import LinecloseError, RateLimited
 from lineclose.i18n import (
     SUPPORTED_LOCALES,
     format_date,
@@ -33,6 +34,9 @@ from lineclose.i18n import (
     negotiate_locale,
     translator,
 )
+from lineclose.services import ratelimits
+from lineclose.services.context import Deps
+from lineclose.web.api.deps import client_address
 from lineclose.web.pages.views import LABELS
 
 WEB_DIR = Path(__file__).resolve().parent.parent
@@ -42,6 +46,7 @@ LANG_COOKIE = "lang"
 CSRF_COOKIE = "lc_csrf"
 SUBSCRIBER_COOKIE = "lc_session"
 CHALLENGE_COOKIE = "lc_challenge"
+RESET_COOKIE = "lc_reset"
 STAFF_COOKIE = "lc_staff"
 DEFAULT_LOCALE = "zh_CN"
 LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
@@ -90,7 +95,29 @@ ERROR_TEXT: dict[str, str] = {
     "confirm_required": "Tick the box to confirm that you want to close this line.",
     "unknown_bill": "This bill is not on this line.",
     "unknown_binding": "This service is not bound to this line.",
+    "weak_password": (
+        "Choose a service password of 6 to 64 characters that is not one repeated character "
+        "or a run such as 123456."
+    ),
+    "passwords_differ": "The two new passwords are not the same. Type them again.",
+    "line_code_required": (
+        "To set a first service password, sign in with a code sent to the line itself."
+    ),
+    "second_approver_required": (
+        "You already gave the first approval: a different reviewer must give the second."
+    ),
+    "supervisor_only": "Only a supervisor can assign a review.",
+    "not_escalated": "Only escalated reviews can be assigned.",
+    "reviewer_required": "Name the reviewer who takes over this review.",
+    "id_document_required": "Look at the holder's ID document and tick the box to confirm it.",
+    "document_kind_required": "Say which ID document you looked at.",
 }
+
+# A refusal for calling too often says how long to wait; the lock-out after wrong codes says why.
+RATE_LIMIT_TEXT: dict[str, str] = {
+    "line_locked": "Too many wrong codes were entered for this line, so it is locked for a while.",
+}
+RATE_LIMIT_DEFAULT = "Too many attempts in a short time."
 
 
 @dataclass
@@ -103,6 +130,7 @@ class Page:
     new_seed: bool
     session_token: str = ""
     cookies: list[tuple[str, str, int | None]] = field(default_factory=list)
+    retry_after: int | None = None
 
     @property
     def _(self) -> Callable[[str], str]:
@@ -113,8 +141,25 @@ class Page:
         return text.format(**values) if values else text
 
     def error_text(self, exc: LinecloseError) -> str:
+        """The refusal in the reader's language; a rate limit also says how long to wait and
+        sends Retry-After with the page that shows it."""
+        if isinstance(exc, RateLimited):
+            self.retry_after = exc.retry_after
+            lead = self.t(RATE_LIMIT_TEXT.get(exc.code, RATE_LIMIT_DEFAULT))
+            wait = self.t("Please wait {wait} and try again.", wait=self.wait(exc.retry_after))
+            return f"{lead} {wait}"
         msgid = ERROR_TEXT.get(exc.code)
         return self.t(msgid) if msgid else self.t(exc.message)
+
+    def wait(self, seconds: int) -> str:
+        """Under a minute in seconds, otherwise in whole minutes rounded up."""
+        words = translator(self.locale)
+        if seconds < 60:
+            return words.ngettext("{count} second", "{count} seconds", seconds).format(
+                count=seconds
+            )
+        minutes = -(-seconds // 60)
+        return words.ngettext("{count} minute", "{count} minutes", minutes).format(count=minutes)
 
     @property
     def csrf(self) -> str:
@@ -167,6 +212,8 @@ class Page:
             },
             status_code=status_code,
         )
+        if self.retry_after is not None and status_code == 429:
+            response.headers["Retry-After"] = str(self.retry_after)
         self.apply_cookies(response)
         return response
 
@@ -191,6 +238,14 @@ class Page:
                 )
             else:
                 response.delete_cookie(name, httponly=True, samesite="lax", secure=secure)
+
+
+def count_client_call(
+    session: Session, deps: Deps, request: Request, limit: ratelimits.Limit
+) -> None:
+    """Count a public form post against the caller's address before it changes anything, as the
+    API does: the count is committed even when the post is refused later."""
+    ratelimits.consume(session, deps, limit, client_address(request))
 
 
 def csrf_token(seed: str, session_token: str) -> str:

@@ -30,7 +30,7 @@ from lineclose.domain.identifiers import (
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError, NotFound, Unauthenticated
 from lineclose.services import identity, operations, precheck, requests
-from lineclose.services.context import Actor, Channel, Deps
+from lineclose.services.context import Actor, Channel, Deps, Role
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.lines import (
     ensure_can_see_line,
@@ -49,6 +49,14 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 FormStr = Annotated[str, Form()]
 STAFF_CHANNELS = {"hotline": Channel.HOTLINE, "store": Channel.STORE}
 EVIDENCE_METHODS = ("service_password", "id_number", "id_document_seen")
+# What the agent looked at, recorded with the reset; the label is the catalogue msgid.
+DOCUMENT_KINDS = {
+    "resident_id_card": "Resident ID card",
+    "passport": "Passport",
+    "driving_licence": "Driving licence",
+    "residence_permit": "Residence permit",
+}
+EMPTY_RESET: dict[str, Any] = {"document_seen": False, "document_kind": ""}
 
 
 def _staff(session: Session, deps: Deps, request: Request, channel: Channel) -> Actor:
@@ -262,6 +270,7 @@ def _line_summary(session: Session, line: models.Line) -> dict[str, Any]:
         "status": line.status,
         "operator": line.operator.name,
         "fleet": line.fleet_account,
+        "lost": line.lost_reported,
         "request": {"reference": latest.reference, "status": latest.status} if latest else None,
     }
 
@@ -363,6 +372,7 @@ def line_context(
         "form": form,
         "methods": EVIDENCE_METHODS,
         "reasons": [r.value for r in RejectionReason],
+        "document_kinds": DOCUMENT_KINDS,
     }
 
 
@@ -400,7 +410,10 @@ def line_page(line_id: int, request: Request, session: SessionDep, deps: DepsDep
         context = line_context(session, deps, actor, line, dict(EMPTY_FORM))
     except LinecloseError as exc:
         return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
-    return view.render("console/line.html", {**context, "error": None, "verified": None})
+    return view.render(
+        "console/line.html",
+        {**context, "error": None, "verified": None, "reset": dict(EMPTY_RESET)},
+    )
 
 
 @router.post("/lines/{line_id}")
@@ -462,11 +475,88 @@ def line_action(
                 "error": view.error_text(exc),
                 "error_field": exc.extra.get("field"),
                 "verified": None,
+                "reset": dict(EMPTY_RESET),
             },
             exc.status,
         )
     verified = context["result"]["identity_methods"]
-    return view.render("console/line.html", {**context, "error": None, "verified": verified})
+    return view.render(
+        "console/line.html",
+        {**context, "error": None, "verified": verified, "reset": dict(EMPTY_RESET)},
+    )
+
+
+@router.post("/lines/{line_id}/password-reset")
+def store_password_reset(
+    line_id: int,
+    request: Request,
+    session: SessionDep,
+    deps: DepsDep,
+    csrf: FormStr = "",
+    id_document_seen: FormStr = "",
+    document_kind: FormStr = "",
+    new_password: FormStr = "",
+    new_password_again: FormStr = "",
+) -> Response:
+    """The store path for a forgotten service password, the only one for a line reported lost:
+    the agent records that they looked at the holder's ID document; the holder types the new
+    password twice. Passwords are never shown back."""
+    signed = _signed_in(session, deps, request, Channel.STORE)
+    if isinstance(signed, Response):
+        return signed
+    actor, view = signed
+    reset = {"document_seen": id_document_seen == "1", "document_kind": document_kind}
+    try:
+        view.check_csrf(csrf)
+        line = _line(session, actor, line_id)
+        if new_password != new_password_again:
+            raise InvalidInput(
+                "the new passwords differ", code="passwords_differ", field="new_password"
+            )
+        identity.reset_password_in_store(
+            session,
+            deps,
+            actor,
+            line.msisdn,
+            id_document_seen == "1",
+            document_kind,
+            new_password,
+        )
+        session.commit()
+    except LinecloseError as exc:
+        session.rollback()
+        try:
+            line = _line(session, actor, line_id)
+            context = line_context(session, deps, actor, line, dict(EMPTY_FORM))
+        except LinecloseError:
+            return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
+        return view.render(
+            "console/line.html",
+            {
+                **context,
+                "error": None,
+                "verified": None,
+                "reset": {
+                    **reset,
+                    "error": view.error_text(exc),
+                    "error_field": exc.extra.get("field"),
+                },
+            },
+            exc.status,
+        )
+    context = line_context(session, deps, actor, line, dict(EMPTY_FORM))
+    return view.render(
+        "console/line.html",
+        {
+            **context,
+            "error": None,
+            "verified": None,
+            "reset": dict(EMPTY_RESET),
+            "notice": view.t(
+                "The service password is reset. The holder's sessions are signed out."
+            ),
+        },
+    )
 
 
 # --------------------------------------------------------------------------- a request
@@ -479,12 +569,23 @@ def request_context(
     today = local_today(profile, deps.clock.now())
     shown = request_view(session, row, today)
     current = None
+    approval = None
     if row.status in (RequestState.UNDER_REVIEW.value, RequestState.NEEDS_ACTION.value):
         result = requests.evaluate_request(session, deps, row)
         current = {
             "blockers": [b.code.value for b in result.blockers],
             "quote": quote_view(result.quote),
         }
+        if row.status == RequestState.UNDER_REVIEW.value:
+            # Mirrors requests.approve: a refund above the profile's threshold takes two people.
+            threshold = profile.second_approval_refund_minor.value
+            first = requests.first_approvals(session, row)
+            approval = {
+                "needs_second": result.quote.refund.minor > threshold,
+                "threshold_minor": threshold,
+                "first_by": [staff_label(label) for label in first],
+                "mine": actor.label in first,
+            }
     audit = session.execute(
         select(models.AuditEntry)
         .where(
@@ -513,7 +614,20 @@ def request_context(
         ],
         "reasons": [r.value for r in RejectionReason],
         "can_decide": row.status == RequestState.UNDER_REVIEW.value,
+        "approval": approval,
+        "assigned_to": row.assigned_to,
+        "can_assign": (
+            actor.role in (Role.SUPERVISOR, Role.ADMIN)
+            and row.status == RequestState.UNDER_REVIEW.value
+            and row.escalated_at is not None
+        ),
     }
+
+
+def staff_label(label: str) -> str:
+    """A staff member as other staff see them on a request: role and a masked name."""
+    role, _, name = label.partition(":")
+    return f"{role}:{mask_middle(name, 2, 1)}" if name else mask_middle(role, 2, 1)
 
 
 @router.get("/requests/{reference}")
@@ -529,7 +643,14 @@ def request_page(
         requests.ensure_can_act(actor, row)
     except LinecloseError as exc:
         return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
-    notice = {"approved": "The request is approved.", "rejected": "The request is rejected."}
+    notice = {
+        "approved": "The request is approved.",
+        "rejected": "The request is rejected.",
+        "first_approval": (
+            "Your approval is recorded. This refund needs a second approval by another reviewer."
+        ),
+        "assigned": "The review is assigned.",
+    }
     return view.render(
         "console/request.html",
         {
@@ -590,7 +711,53 @@ def decide(
             exc.status,
         )
     done = "approved" if decision == "approve" else "rejected"
+    if decision == "approve" and _still_under_review(session, reference):
+        done = "first_approval"
     return view.redirect(f"/console/requests/{reference.strip().upper()}?done={done}")
+
+
+def _still_under_review(session: Session, reference: str) -> bool:
+    """An approval that leaves the request under review was a first of two approvals."""
+    return requests.get_request(session, reference).status == RequestState.UNDER_REVIEW.value
+
+
+@router.post("/requests/{reference}/assign")
+def assign(
+    reference: str,
+    request: Request,
+    session: SessionDep,
+    deps: DepsDep,
+    csrf: FormStr = "",
+    reviewer: FormStr = "",
+) -> Response:
+    """A supervisor hands an escalated review to a named reviewer."""
+    signed = _signed_in(session, deps, request, Channel.API)
+    if isinstance(signed, Response):
+        return signed
+    actor, view = signed
+    try:
+        view.check_csrf(csrf)
+        requests.assign(session, deps, actor, reference, reviewer)
+        session.commit()
+    except LinecloseError as exc:
+        session.rollback()
+        try:
+            row = requests.get_request(session, reference)
+            requests.ensure_can_act(actor, row)
+        except LinecloseError:
+            return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
+        return view.render(
+            "console/request.html",
+            {
+                **request_context(session, deps, actor, row),
+                "error": view.error_text(exc),
+                "error_field": exc.extra.get("field"),
+                "notice": None,
+                "form": {"reviewer": reviewer},
+            },
+            exc.status,
+        )
+    return view.redirect(f"/console/requests/{reference.strip().upper()}?done=assigned")
 
 
 # --------------------------------------------------------------------------- outbox

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
-from lineclose.errors import LinecloseError, NotFound, Unauthenticated
-from lineclose.services import identity, ledger, precheck, requests
+from lineclose.errors import InvalidInput, LinecloseError, NotFound, Unauthenticated
+from lineclose.services import identity, ledger, precheck, ratelimits, requests
 from lineclose.services.certificates import certificate_pdf, find_certificate
 from lineclose.services.context import Actor, Channel, Deps
 from lineclose.services.lines import ensure_can_see_line, local_today, profile_of
@@ -31,8 +31,10 @@ from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.request_view import request_view
 from lineclose.web.pages.common import (
     CHALLENGE_COOKIE,
+    RESET_COOKIE,
     SUBSCRIBER_COOKIE,
     Page,
+    count_client_call,
     page,
 )
 from lineclose.web.pages.views import progress_steps, rejection_items
@@ -80,8 +82,13 @@ def _signed_in_page(
 # --------------------------------------------------------------------------- sign in
 
 
+def _demo(deps: Deps) -> bool:
+    """In the demo no SMS leaves the machine: codes are printed where `make demo` runs."""
+    return deps.settings.sms_backend == "console"
+
+
 @router.get("")
-def sign_in_form(request: Request, session: SessionDep, deps: DepsDep) -> Response:
+def sign_in_form(request: Request, session: SessionDep, deps: DepsDep, done: str = "") -> Response:
     if request.cookies.get(SUBSCRIBER_COOKIE):
         try:
             _subscriber(session, deps, request)
@@ -89,7 +96,15 @@ def sign_in_form(request: Request, session: SessionDep, deps: DepsDep) -> Respon
         except Unauthenticated:
             pass
     view = page(request)
-    return view.render("portal/sign_in.html", {"msisdn": "", "error": None})
+    notice = (
+        view.t("Your service password is changed. Sign in again where you need to.")
+        if done == "password"
+        else None
+    )
+    return view.render(
+        "portal/sign_in.html",
+        {"msisdn": "", "error": None, "notice": notice, "demo": _demo(deps)},
+    )
 
 
 @router.post("/sign-in")
@@ -103,24 +118,29 @@ def start_sign_in(
     view = page(request)
     try:
         view.check_csrf(csrf)
+        count_client_call(session, deps, request, ratelimits.sign_in_per_client(deps))
         started = identity.start_otp(session, deps, msisdn)
         session.commit()
     except LinecloseError as exc:
+        session.rollback()
         return view.render(
-            "portal/sign_in.html", {"msisdn": msisdn, "error": view.error_text(exc)}, 422
+            "portal/sign_in.html",
+            {"msisdn": msisdn, "error": view.error_text(exc), "demo": _demo(deps)},
+            exc.status,
         )
     view.set_cookie(CHALLENGE_COOKIE, f"{started.challenge_id}|{started.sent_to}", 600)
     return view.redirect("/portal/code")
 
 
 @router.get("/code")
-def code_form(request: Request) -> Response:
+def code_form(request: Request, deps: DepsDep) -> Response:
     view = page(request)
     challenge = request.cookies.get(CHALLENGE_COOKIE, "")
     if not challenge:
         return view.redirect("/portal")
     return view.render(
-        "portal/code.html", {"sent_to": challenge.partition("|")[2], "error": None, "demo": True}
+        "portal/code.html",
+        {"sent_to": challenge.partition("|")[2], "error": None, "demo": _demo(deps)},
     )
 
 
@@ -138,15 +158,17 @@ def verify_code(
         return view.redirect("/portal")
     try:
         view.check_csrf(csrf)
+        count_client_call(session, deps, request, ratelimits.sign_in_per_client(deps))
         outcome = identity.verify_otp(session, deps, challenge_id, code)
         session.commit()  # a wrong code still spends an attempt
         if outcome.error is not None:
             raise outcome.error
     except LinecloseError as exc:
+        session.rollback()
         return view.render(
             "portal/code.html",
-            {"sent_to": sent_to, "error": view.error_text(exc), "code": code},
-            422,
+            {"sent_to": sent_to, "error": view.error_text(exc), "code": code, "demo": _demo(deps)},
+            exc.status,
         )
     assert outcome.token is not None
     view.set_cookie(CHALLENGE_COOKIE, "")
@@ -155,19 +177,209 @@ def verify_code(
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, csrf: FormStr = "") -> Response:
-    view = page(request, session_token=request.cookies.get(SUBSCRIBER_COOKIE, ""))
+def sign_out(request: Request, session: SessionDep, deps: DepsDep, csrf: FormStr = "") -> Response:
+    """Sign-out revokes the session on the server, so a copied cookie stops working too."""
+    token = request.cookies.get(SUBSCRIBER_COOKIE, "")
+    view = page(request, session_token=token)
     try:
         view.check_csrf(csrf)
     except LinecloseError:
         return view.redirect("/portal/lines")
+    if token:
+        identity.sign_out(session, deps, token)
+        session.commit()
     view.set_cookie(SUBSCRIBER_COOKIE, "")
     return view.redirect("/portal")
 
 
+# --------------------------------------------------------------------------- service password
+
+
+def _reset_allows_last_six(session: Session, challenge_id: str) -> bool:
+    """Whether the line's profile accepts the last six characters of the ID number."""
+    line = session.execute(
+        select(models.Line)
+        .join(models.OtpChallenge, models.OtpChallenge.line_id == models.Line.id)
+        .where(models.OtpChallenge.public_id == challenge_id)
+    ).scalar_one_or_none()
+    return line is not None and profile_of(line.operator).id_last_six_allowed
+
+
 @router.get("/password")
-def forgotten_password(request: Request) -> Response:
-    return page(request).render("portal/password.html", {})
+def forgotten_password(request: Request, deps: DepsDep) -> Response:
+    return page(request).render(
+        "portal/password.html", {"msisdn": "", "error": None, "demo": _demo(deps)}
+    )
+
+
+@router.post("/password")
+def start_password_reset(
+    request: Request,
+    session: SessionDep,
+    deps: DepsDep,
+    msisdn: FormStr = "",
+    csrf: FormStr = "",
+) -> Response:
+    """Send a reset code to the line; a line reported lost is refused and sent to a store."""
+    view = page(request)
+    try:
+        view.check_csrf(csrf)
+        count_client_call(session, deps, request, ratelimits.sign_in_per_client(deps))
+        started = identity.start_otp(session, deps, msisdn, identity.PASSWORD_RESET)
+        session.commit()
+    except LinecloseError as exc:
+        session.rollback()
+        return view.render(
+            "portal/password.html",
+            {"msisdn": msisdn, "error": view.error_text(exc), "demo": _demo(deps)},
+            exc.status,
+        )
+    view.set_cookie(RESET_COOKIE, f"{started.challenge_id}|{started.sent_to}", 600)
+    return view.redirect("/portal/password/new")
+
+
+RESET_ERROR_FIELDS = {
+    "code_invalid": "code",
+    "code_expired": "code",
+    "too_many_attempts": "code",
+    "identity_check_failed": "id_number",
+}
+
+
+def _reset_form(session: Session, deps: Deps, challenge: str, **extra: Any) -> dict[str, Any]:
+    challenge_id, _, sent_to = challenge.partition("|")
+    return {
+        "sent_to": sent_to,
+        "last_six": _reset_allows_last_six(session, challenge_id),
+        "code": "",
+        "error": None,
+        "demo": _demo(deps),
+        **extra,
+    }
+
+
+@router.get("/password/new")
+def reset_form(request: Request, session: SessionDep, deps: DepsDep) -> Response:
+    view = page(request)
+    challenge = request.cookies.get(RESET_COOKIE, "")
+    if not challenge:
+        return view.redirect("/portal/password")
+    return view.render("portal/password_new.html", _reset_form(session, deps, challenge))
+
+
+@router.post("/password/new")
+def reset_password(
+    request: Request,
+    session: SessionDep,
+    deps: DepsDep,
+    code: FormStr = "",
+    id_number: FormStr = "",
+    new_password: FormStr = "",
+    new_password_again: FormStr = "",
+    csrf: FormStr = "",
+) -> Response:
+    """The code to the line plus the holder's ID number sets a new service password and signs
+    out every session of the holder. A wrong ID number uses up the code."""
+    view = page(request)
+    challenge = request.cookies.get(RESET_COOKIE, "")
+    if not challenge:
+        return view.redirect("/portal/password")
+    try:
+        view.check_csrf(csrf)
+        if new_password != new_password_again:
+            raise InvalidInput(
+                "the new passwords differ", code="passwords_differ", field="new_password"
+            )
+        count_client_call(session, deps, request, ratelimits.sign_in_per_client(deps))
+        refused = identity.reset_password_with_code(
+            session, deps, challenge.partition("|")[0], code, id_number, new_password
+        )
+        session.commit()  # a wrong code or ID number still counts against the line
+        if refused is not None:
+            raise refused
+    except LinecloseError as exc:
+        session.rollback()
+        # The code is used up once it matched, even when the ID number then did not.
+        spent = exc.code in ("identity_check_failed", "code_expired", "too_many_attempts")
+        return view.render(
+            "portal/password_new.html",
+            _reset_form(
+                session,
+                deps,
+                challenge,
+                code="" if spent else code,
+                error=view.error_text(exc),
+                error_field=exc.extra.get("field") or RESET_ERROR_FIELDS.get(exc.code),
+                code_spent=spent,
+            ),
+            exc.status,
+        )
+    view.set_cookie(RESET_COOKIE, "")
+    view.set_cookie(SUBSCRIBER_COOKIE, "")
+    return view.redirect("/portal?done=password")
+
+
+def _has_password(session: Session, actor: Actor) -> bool:
+    subscriber = session.get(models.Subscriber, actor.subscriber_id)
+    return subscriber is not None and bool(subscriber.service_password_hash)
+
+
+@router.get("/service-password")
+def service_password_form(
+    request: Request, session: SessionDep, deps: DepsDep, done: str = ""
+) -> Response:
+    signed = _signed_in_page(session, deps, request)
+    if isinstance(signed, Response):
+        return signed
+    actor, view = signed
+    return view.render(
+        "portal/service_password.html",
+        {
+            "has_password": _has_password(session, actor),
+            "error": None,
+            "notice": view.t("Your service password is saved.") if done == "1" else None,
+        },
+    )
+
+
+@router.post("/service-password")
+def set_service_password(
+    request: Request,
+    session: SessionDep,
+    deps: DepsDep,
+    current_password: FormStr = "",
+    new_password: FormStr = "",
+    new_password_again: FormStr = "",
+    csrf: FormStr = "",
+) -> Response:
+    """Set a first service password, or change it by giving the current one."""
+    signed = _signed_in_page(session, deps, request)
+    if isinstance(signed, Response):
+        return signed
+    actor, view = signed
+    try:
+        view.check_csrf(csrf)
+        if new_password != new_password_again:
+            raise InvalidInput(
+                "the new passwords differ", code="passwords_differ", field="new_password"
+            )
+        identity.set_service_password(session, deps, actor, current_password or None, new_password)
+        session.commit()
+    except LinecloseError as exc:
+        session.rollback()
+        field = exc.extra.get("field")
+        if exc.code == "identity_check_failed":
+            field = "current_password"
+        return view.render(
+            "portal/service_password.html",
+            {
+                "has_password": _has_password(session, actor),
+                "error": view.error_text(exc),
+                "error_field": field,
+            },
+            exc.status,
+        )
+    return view.redirect("/portal/service-password?done=1")
 
 
 # --------------------------------------------------------------------------- my lines

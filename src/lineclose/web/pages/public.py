@@ -11,9 +11,10 @@ from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError
 from lineclose.i18n import SUPPORTED_LOCALES
+from lineclose.services import ratelimits
 from lineclose.services.certificates import find_certificate, public_view
-from lineclose.web.api.deps import SessionDep
-from lineclose.web.pages.common import LANG_COOKIE, page, safe_next
+from lineclose.web.api.deps import DepsDep, SessionDep
+from lineclose.web.pages.common import LANG_COOKIE, count_client_call, page, safe_next
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,9 +43,11 @@ def verify_form(request: Request, code: str = "") -> Response:
 
 
 @router.get("/verify/{code}")
-def verify(code: str, request: Request, session: SessionDep) -> Response:
+def verify(code: str, request: Request, session: SessionDep, deps: DepsDep) -> Response:
+    """Checks count per address as in the API, so codes cannot be guessed through the page."""
     view = page(request)
     try:
+        count_client_call(session, deps, request, ratelimits.certificate_limit(deps))
         found = find_certificate(session, code)
         certificate = public_view(found)
     except LinecloseError as exc:
