@@ -139,6 +139,13 @@ def test_sign_out_revokes_the_session_and_a_signed_in_holder_changes_the_passwor
     copied.goto(f"{live.url}/portal/lines")
     assert copied.url.endswith("/portal")
 
+    # One code a minute per line: asking again at once is refused with the wait, not a raw 429.
+    copied.get_by_label("Mobile number").fill(msisdn)
+    with copied.expect_response(lambda r: r.url.endswith("/portal/sign-in")) as answer:
+        copied.get_by_role("button", name="Send me a code").click()
+    assert answer.value.status == 429 and answer.value.headers["retry-after"].isdigit()
+    assert re.search(r"Please wait \d+ (seconds?|minutes?) and try again", copied.content())
+
 
 def _large_refund_under_review(live: Live) -> str:
     """A CN prepaid line holding CNY 800 (above the CNY 500 second-approval threshold),
