@@ -299,7 +299,8 @@ def set_service_password(
     """Set or change the signed-in subscriber's service password (stored as an argon2 hash).
 
     Changing an existing password needs the current one; setting the first one needs a session
-    signed in with a code to the line itself. Other sessions are signed out.
+    signed in with a code to the line itself. Sessions stay signed in: they were opened by a
+    code to the line, which the password does not protect; a reset signs them all out.
     """
     if actor.role is not Role.SUBSCRIBER or actor.subscriber_id is None:
         raise Forbidden("only the subscriber can set their service password", code="forbidden")

@@ -367,7 +367,7 @@ def route(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligi
         {"review_due_on": result.review_due_on.isoformat()},
     )
     _notify_line(session, deps, request, "request_received", event.id)
-    if decision.approve and not _needs_second_approver(request, result):
+    if decision.approve and not needs_second_approver(request, result):
         _approve(session, deps, request, SYSTEM_ACTOR, {"auto_approved": list(decision.reasons)})
     return result
 
@@ -482,7 +482,8 @@ def _ensure_reviewer(actor: Actor, request: models.ClosureRequest) -> None:
         raise Forbidden("only a reviewer can decide a closure request", code="reviewer_only")
 
 
-def _needs_second_approver(request: models.ClosureRequest, result: Eligibility) -> bool:
+def needs_second_approver(request: models.ClosureRequest, result: Eligibility) -> bool:
+    """A refund above the profile's threshold takes two different reviewers."""
     threshold = profile_of(request.line.operator).second_approval_refund_minor.value
     return result.quote.refund.minor > threshold
 
@@ -576,7 +577,7 @@ def approve(session: Session, deps: Deps, actor: Actor, reference: str, note: st
     reason: dict[str, Any] = {"note": note} if note else {}
     if request.status == RequestState.UNDER_REVIEW.value:
         result = evaluate_request(session, deps, request)
-        if _needs_second_approver(request, result):
+        if needs_second_approver(request, result):
             earlier = first_approvals(session, request)
             if not earlier:
                 transition(

@@ -577,12 +577,10 @@ def request_context(
             "quote": quote_view(result.quote),
         }
         if row.status == RequestState.UNDER_REVIEW.value:
-            # Mirrors requests.approve: a refund above the profile's threshold takes two people.
-            threshold = profile.second_approval_refund_minor.value
             first = requests.first_approvals(session, row)
             approval = {
-                "needs_second": result.quote.refund.minor > threshold,
-                "threshold_minor": threshold,
+                "needs_second": requests.needs_second_approver(row, result),
+                "threshold_minor": profile.second_approval_refund_minor.value,
                 "first_by": [staff_label(label) for label in first],
                 "mine": actor.label in first,
             }
