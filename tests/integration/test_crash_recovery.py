@@ -105,7 +105,7 @@ def test_three_workers_in_parallel_drain_the_outbox_performing_no_step_twice(
     with closure_rig(database_url, TEST_KEYS, tmp_path) as rig:
         rig.make_requests(60)
 
-        rig.run_until_drained(workers=3, kill=False, timeout=90, rng=rng)
+        rig.run_until_drained(workers=3, kill=False, timeout=180, rng=rng)
         rig.stop_workers()
 
         with rig.app.sessions() as session:
