@@ -15,6 +15,27 @@ SEND_SMS = "send_sms"
 SEND_EMAIL = "send_email"
 
 
+def _enqueue(
+    session: Session,
+    deps: Deps,
+    step: str,
+    key: str,
+    to: str,
+    notice: str,
+    text: str,
+    request_id: int | None,
+    **sealed: str,
+) -> None:
+    payload = {
+        "to_enc": deps.vault.encrypt(to),
+        "to_masked": mask_contact(to),
+        "text_enc": deps.vault.encrypt(text),
+        "notice": notice,
+        **{f"{name}_enc": deps.vault.encrypt(value) for name, value in sealed.items()},
+    }
+    outbox.enqueue(session, deps.clock.now(), step, key, payload, request_id=request_id)
+
+
 def enqueue_sms(
     session: Session,
     deps: Deps,
@@ -27,19 +48,7 @@ def enqueue_sms(
     request_id: int | None = None,
 ) -> None:
     text = render_notice(notice, locale, **values)
-    outbox.enqueue(
-        session,
-        deps.clock.now(),
-        SEND_SMS,
-        key,
-        {
-            "to_enc": deps.vault.encrypt(to),
-            "to_masked": mask_contact(to),
-            "text_enc": deps.vault.encrypt(text),
-            "notice": notice,
-        },
-        request_id=request_id,
-    )
+    _enqueue(session, deps, SEND_SMS, key, to, notice, text, request_id)
 
 
 def enqueue_email(
@@ -55,20 +64,7 @@ def enqueue_email(
 ) -> None:
     text = render_notice(notice, locale, **values)
     subject = render_notice("email_subject", locale, **values)
-    outbox.enqueue(
-        session,
-        deps.clock.now(),
-        SEND_EMAIL,
-        key,
-        {
-            "to_enc": deps.vault.encrypt(to),
-            "to_masked": mask_contact(to),
-            "subject_enc": deps.vault.encrypt(subject),
-            "text_enc": deps.vault.encrypt(text),
-            "notice": notice,
-        },
-        request_id=request_id,
-    )
+    _enqueue(session, deps, SEND_EMAIL, key, to, notice, text, request_id, subject=subject)
 
 
 def enqueue_to_contact(
