@@ -151,6 +151,8 @@ class Rig:
         each worker is SIGKILLed at a random moment 0-1.5 s after it performed its first step
         (so kills land in work, not in start-up, however loaded the machine) and replaced."""
         started = time.monotonic()
+        # Workers of an earlier round must not outlive it: they would take later tests' steps.
+        self.stop_workers()
         self.workers = [self.spawn_worker() for _ in range(workers)]
         doom: dict[int, float] = {}
         while True:
