@@ -34,8 +34,9 @@ from lineclose.i18n import (
     negotiate_locale,
     translator,
 )
-from lineclose.services import ratelimits
+from lineclose.services import ratelimits, requests
 from lineclose.services.context import Deps
+from lineclose.services.identity import IdentityEvidence
 from lineclose.web.api.deps import client_address
 from lineclose.web.pages.views import LABELS
 
@@ -246,6 +247,34 @@ def count_client_call(
     """Count a public form post against the caller's address before it changes anything, as the
     API does: the count is committed even when the post is refused later."""
     ratelimits.consume(session, deps, limit, client_address(request))
+
+
+def checklist_choices(accept_etf: str, term_end: str, ack: list[str] | None) -> dict[str, Any]:
+    """The checklist choices as posted: pay the early-termination fee, close at the end of the
+    term, and the bound services the holder leaves bound knowingly."""
+    return {
+        "accept_etf": accept_etf == "1",
+        "term_end": term_end == "1",
+        "ack": sorted({int(a) for a in ack or [] if a.isdigit()}),
+    }
+
+
+def closure_input(
+    choices: dict[str, Any],
+    refund_account: str,
+    alternate_contact: str,
+    identity: tuple[IdentityEvidence, ...] = (),
+) -> requests.ClosureInput:
+    """A submission from the checklist choices; closing at the end of the term means no
+    early-termination fee is paid."""
+    return requests.ClosureInput(
+        refund_account=refund_account.strip() or None,
+        alternate_contact=alternate_contact.strip() or None,
+        acknowledged_bindings=tuple(choices["ack"]),
+        accept_etf=choices["accept_etf"] and not choices["term_end"],
+        schedule_at_term_end=choices["term_end"],
+        identity=identity,
+    )
 
 
 def csrf_token(seed: str, session_token: str) -> str:

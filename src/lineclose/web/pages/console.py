@@ -42,7 +42,13 @@ from lineclose.services.requests import RejectionReason
 from lineclose.services.views import eligibility_view, quote_view
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.request_view import request_view
-from lineclose.web.pages.common import STAFF_COOKIE, Page, page
+from lineclose.web.pages.common import (
+    STAFF_COOKIE,
+    Page,
+    checklist_choices,
+    closure_input,
+    page,
+)
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -390,9 +396,7 @@ def _line_form(
         "method": method,
         "refund_account": refund_account,
         "alternate_contact": alternate_contact,
-        "accept_etf": accept_etf == "1",
-        "term_end": term_end == "1",
-        "ack": sorted({int(a) for a in ack or [] if a.isdigit()}),
+        **checklist_choices(accept_etf, term_end, ack),
     }
 
 
@@ -449,41 +453,50 @@ def line_action(
                 deps,
                 actor,
                 line.msisdn,
-                requests.ClosureInput(
-                    refund_account=refund_account.strip() or None,
-                    alternate_contact=alternate_contact.strip() or None,
-                    acknowledged_bindings=tuple(form["ack"]),
-                    accept_etf=form["accept_etf"] and not form["term_end"],
-                    schedule_at_term_end=form["term_end"],
-                    identity=evidence,
-                ),
+                closure_input(form, refund_account, alternate_contact, evidence),
             )
             session.commit()
             return view.redirect(f"/console/requests/{submitted.request.reference}")
         context = line_context(session, deps, actor, line, form, evidence)
     except LinecloseError as exc:
         session.rollback()
-        try:
-            line = _line(session, actor, line_id)
-            context = line_context(session, deps, actor, line, form)
-        except LinecloseError:
-            return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
-        return view.render(
-            "console/line.html",
-            {
-                **context,
-                "error": view.error_text(exc),
-                "error_field": exc.extra.get("field"),
-                "verified": None,
-                "reset": dict(EMPTY_RESET),
-            },
-            exc.status,
+        return _line_refused(
+            session,
+            deps,
+            actor,
+            view,
+            line_id,
+            form,
+            exc,
+            error=view.error_text(exc),
+            error_field=exc.extra.get("field"),
+            verified=None,
+            reset=dict(EMPTY_RESET),
         )
     verified = context["result"]["identity_methods"]
     return view.render(
         "console/line.html",
         {**context, "error": None, "verified": verified, "reset": dict(EMPTY_RESET)},
     )
+
+
+def _line_refused(
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    view: Page,
+    line_id: int,
+    form: dict[str, Any],
+    exc: LinecloseError,
+    **shown: Any,
+) -> Response:
+    """The line page again after a refusal; `shown` places the reason by the form it concerns."""
+    try:
+        line = _line(session, actor, line_id)
+        context = line_context(session, deps, actor, line, form)
+    except LinecloseError:
+        return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
+    return view.render("console/line.html", {**context, **shown}, exc.status)
 
 
 @router.post("/lines/{line_id}/password-reset")
@@ -525,24 +538,17 @@ def store_password_reset(
         session.commit()
     except LinecloseError as exc:
         session.rollback()
-        try:
-            line = _line(session, actor, line_id)
-            context = line_context(session, deps, actor, line, dict(EMPTY_FORM))
-        except LinecloseError:
-            return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
-        return view.render(
-            "console/line.html",
-            {
-                **context,
-                "error": None,
-                "verified": None,
-                "reset": {
-                    **reset,
-                    "error": view.error_text(exc),
-                    "error_field": exc.extra.get("field"),
-                },
-            },
-            exc.status,
+        return _line_refused(
+            session,
+            deps,
+            actor,
+            view,
+            line_id,
+            dict(EMPTY_FORM),
+            exc,
+            error=None,
+            verified=None,
+            reset={**reset, "error": view.error_text(exc), "error_field": exc.extra.get("field")},
         )
     context = line_context(session, deps, actor, line, dict(EMPTY_FORM))
     return view.render(
@@ -693,25 +699,40 @@ def decide(
         session.commit()
     except LinecloseError as exc:
         session.rollback()
-        try:
-            row = requests.get_request(session, reference)
-            requests.ensure_can_act(actor, row)
-        except LinecloseError:
-            return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
-        return view.render(
-            "console/request.html",
-            {
-                **request_context(session, deps, actor, row),
-                "error": view.error_text(exc),
-                "notice": None,
-                "form": {"note": note, "reasons": codes},
-            },
-            exc.status,
+        return _request_refused(
+            session, deps, actor, view, reference, exc, form={"note": note, "reasons": codes}
         )
     done = "approved" if decision == "approve" else "rejected"
     if decision == "approve" and _still_under_review(session, reference):
         done = "first_approval"
     return view.redirect(f"/console/requests/{reference.strip().upper()}?done={done}")
+
+
+def _request_refused(
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    view: Page,
+    reference: str,
+    exc: LinecloseError,
+    **shown: Any,
+) -> Response:
+    """The request page again with the reason for the refusal and what the reviewer typed."""
+    try:
+        row = requests.get_request(session, reference)
+        requests.ensure_can_act(actor, row)
+    except LinecloseError:
+        return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
+    return view.render(
+        "console/request.html",
+        {
+            **request_context(session, deps, actor, row),
+            "error": view.error_text(exc),
+            "notice": None,
+            **shown,
+        },
+        exc.status,
+    )
 
 
 def _still_under_review(session: Session, reference: str) -> bool:
@@ -739,21 +760,15 @@ def assign(
         session.commit()
     except LinecloseError as exc:
         session.rollback()
-        try:
-            row = requests.get_request(session, reference)
-            requests.ensure_can_act(actor, row)
-        except LinecloseError:
-            return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
-        return view.render(
-            "console/request.html",
-            {
-                **request_context(session, deps, actor, row),
-                "error": view.error_text(exc),
-                "error_field": exc.extra.get("field"),
-                "notice": None,
-                "form": {"reviewer": reviewer},
-            },
-            exc.status,
+        return _request_refused(
+            session,
+            deps,
+            actor,
+            view,
+            reference,
+            exc,
+            error_field=exc.extra.get("field"),
+            form={"reviewer": reviewer},
         )
     return view.redirect(f"/console/requests/{reference.strip().upper()}?done=assigned")
 

@@ -34,6 +34,8 @@ from lineclose.web.pages.common import (
     RESET_COOKIE,
     SUBSCRIBER_COOKIE,
     Page,
+    checklist_choices,
+    closure_input,
     count_client_call,
     page,
 )
@@ -560,14 +562,6 @@ def checklist(line_id: int, request: Request, session: SessionDep, deps: DepsDep
     )
 
 
-def _form_choices(accept_etf: str, term_end: str, ack: list[str]) -> dict[str, Any]:
-    return {
-        "accept_etf": accept_etf == "1",
-        "term_end": term_end == "1",
-        "ack": sorted({int(a) for a in ack if a.isdigit()}),
-    }
-
-
 @router.post("/lines/{line_id}/bills/{bill_id}/pay")
 def pay_bill(
     line_id: int,
@@ -587,7 +581,7 @@ def pay_bill(
         deps,
         line_id,
         csrf,
-        _form_choices(accept_etf, term_end, ack or []),
+        checklist_choices(accept_etf, term_end, ack),
         lambda actor, line: _pay(session, deps, actor, line, bill_id, reference),
     )
 
@@ -619,7 +613,7 @@ def unbind(
         deps,
         line_id,
         csrf,
-        _form_choices(accept_etf, term_end, ack or []),
+        checklist_choices(accept_etf, term_end, ack),
         lambda actor, line: ledger.unbind(session, deps, actor, line.msisdn, binding_id),
     )
 
@@ -645,21 +639,41 @@ def _fix(
         session.commit()
     except LinecloseError as exc:
         session.rollback()
-        try:
-            line = _own_line(session, actor, line_id)
-            context = checklist_context(session, deps, actor, line, choices)
-        except LinecloseError:
-            return view.render("error.html", {"message": view.error_text(exc)}, exc.status)
-        return view.render(
-            "portal/line.html",
-            {
-                **context,
-                "form": {"refund_account": "", "alternate_contact": ""},
-                "error": view.error_text(exc),
-            },
-            exc.status,
+        return _checklist_refused(
+            session,
+            deps,
+            actor,
+            view,
+            line_id,
+            choices,
+            {"refund_account": "", "alternate_contact": ""},
+            exc,
         )
     return view.redirect(f"/portal/lines/{line_id}{_choice_query(choices)}#checklist")
+
+
+def _checklist_refused(
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    view: Page,
+    line_id: int,
+    choices: dict[str, Any],
+    form: dict[str, Any],
+    exc: LinecloseError,
+    **extra: Any,
+) -> Response:
+    """The checklist again with the reason for the refusal and what the subscriber chose."""
+    try:
+        line = _own_line(session, actor, line_id)
+        context = checklist_context(session, deps, actor, line, choices)
+    except LinecloseError:
+        return view.render("error.html", {"message": view.error_text(exc)}, exc.status)
+    return view.render(
+        "portal/line.html",
+        {**context, "form": form, "error": view.error_text(exc), **extra},
+        exc.status,
+    )
 
 
 @router.post("/lines/{line_id}/submit")
@@ -680,7 +694,7 @@ def submit(
     if isinstance(signed, Response):
         return signed
     actor, view = signed
-    choices = _form_choices(accept_etf, term_end, ack or [])
+    choices = checklist_choices(accept_etf, term_end, ack)
     form = {
         "refund_account": refund_account,
         "alternate_contact": alternate_contact,
@@ -696,32 +710,22 @@ def submit(
             deps,
             actor,
             line.msisdn,
-            requests.ClosureInput(
-                refund_account=refund_account.strip() or None,
-                alternate_contact=alternate_contact.strip() or None,
-                acknowledged_bindings=tuple(choices["ack"]),
-                accept_etf=choices["accept_etf"] and not choices["term_end"],
-                schedule_at_term_end=choices["term_end"],
-            ),
+            closure_input(choices, refund_account, alternate_contact),
             idempotency_key=None,
         )
         session.commit()
     except LinecloseError as exc:
         session.rollback()
-        try:
-            line = _own_line(session, actor, line_id)
-            context = checklist_context(session, deps, actor, line, choices)
-        except LinecloseError:
-            return view.render("error.html", {"message": view.error_text(exc)}, exc.status)
-        return view.render(
-            "portal/line.html",
-            {
-                **context,
-                "form": form,
-                "error": view.error_text(exc),
-                "error_field": exc.extra.get("field"),
-            },
-            exc.status,
+        return _checklist_refused(
+            session,
+            deps,
+            actor,
+            view,
+            line_id,
+            choices,
+            form,
+            exc,
+            error_field=exc.extra.get("field"),
         )
     return view.redirect(f"/portal/requests/{submitted.request.reference}")
 
@@ -803,7 +807,7 @@ def resubmit(
     term_end: OptStr = "",
     ack: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    choices = _form_choices(accept_etf, term_end, ack or [])
+    choices = checklist_choices(accept_etf, term_end, ack)
     form = {"refund_account": refund_account, "alternate_contact": alternate_contact}
     # A resubmission replaces the choices, so the closure date chosen before is carried over.
     kept_date: date | None = None
