@@ -31,6 +31,7 @@ from lineclose.ports.messaging import EmailMessage, SmsMessage
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.lines import line_facts, local_today, profile_of
 from lineclose.services.notices import SEND_EMAIL, SEND_SMS, enqueue_email, enqueue_to_contact
+from lineclose.services.port_out import BAR_PORTED_LINE
 from lineclose.services.requests import BEGIN_EXECUTION, transition
 from lineclose.services.sms_callbacks import delivery_reports
 from lineclose.services.views import quote_view
@@ -324,6 +325,11 @@ def resolve_email(session: Session, deps: Deps, claimed: Claimed) -> Result:
     )
 
 
+def call_hlr_bar_ported(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
+    deps.hlr.bar(claimed.payload["imsi"], claimed.payload["msisdn"], claimed.key)
+    return {"barred": True}
+
+
 def call_hlr_purge(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> Result:
     deps.hlr.purge(claimed.payload["imsi"], claimed.key)
     return {"purged": True}
@@ -367,4 +373,5 @@ STEPS: dict[str, Step] = {
         record=record_nothing, prepare=no_preparation, call=call_email, resolve=resolve_email
     ),
     PURGE_HLR: Step(record=record_nothing, prepare=no_preparation, call=call_hlr_purge),
+    BAR_PORTED_LINE: Step(record=record_nothing, prepare=no_preparation, call=call_hlr_bar_ported),
 }

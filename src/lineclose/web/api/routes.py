@@ -23,6 +23,7 @@ from lineclose.services import (
     ratelimits,
     requests,
 )
+from lineclose.services import port_out as port_out_service
 from lineclose.services.certificates import certificate_pdf, find_certificate, public_view
 from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import IdentityEvidence
@@ -53,6 +54,7 @@ from lineclose.web.api.schemas import (
     PasswordResetIn,
     PasswordResetStartIn,
     PayIn,
+    PortOutIn,
     PrecheckIn,
     RejectIn,
     StorePasswordResetIn,
@@ -73,6 +75,7 @@ Staff = Annotated[Actor, allow(*STAFF)]
 Operations = Annotated[Actor, allow(Role.REVIEWER, Role.ADMIN)]
 SubscriberOnly = Annotated[Actor, allow(*SUBSCRIBER)]
 StoreStaff = Annotated[Actor, allow(Role.AGENT, Role.ADMIN)]
+PortingDesk = Annotated[Actor, allow(Role.ADMIN)]
 RecyclingChecker = Annotated[Actor, allow(*STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,))]
 
 STAFF_CHANNELS = {Channel.HOTLINE, Channel.STORE, Channel.BULK, Channel.API}
@@ -482,6 +485,16 @@ def certificate_document(
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{request.reference}.pdf"'},
     )
+
+
+@router.post("/lines/{msisdn}/port-out", tags=["numbers"])
+def port_out(
+    msisdn: str, body: PortOutIn, session: SessionDep, deps: DepsDep, actor: PortingDesk
+) -> dict[str, Any]:
+    """Record a completed port-out: the number left with its subscriber and never ages here."""
+    number = port_out_service.complete_port_out(session, deps, actor, msisdn, body.order_reference)
+    session.commit()
+    return {"msisdn": mask_msisdn(number.msisdn), "state": number.state}
 
 
 @router.get("/numbers/{msisdn}", tags=["numbers"])

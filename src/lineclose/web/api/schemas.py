@@ -110,3 +110,7 @@ class StorePasswordResetIn(Body):
 
 class AssignIn(Body):
     reviewer: str = Field(min_length=1, max_length=80, description="the reviewer token's name")
+
+
+class PortOutIn(Body):
+    order_reference: str = Field(min_length=1, max_length=40)
