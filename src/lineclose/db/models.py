@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -72,12 +73,27 @@ class Subscriber(Base):
     created_at: Mapped[datetime]
 
 
+IN_SERVICE = text("status != 'closed'")
+
+
 class Line(Base):
+    """A number belongs to one line in service at a time; closed lines keep it for the record,
+    so an aged number can be given to a new line while its old closure stays verifiable."""
+
     __tablename__ = "lines"
+    __table_args__ = (
+        Index(
+            "uq_lines_msisdn_in_service",
+            "msisdn",
+            unique=True,
+            sqlite_where=IN_SERVICE,
+            postgresql_where=IN_SERVICE,
+        ),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"), index=True)
-    msisdn: Mapped[str] = mapped_column(String(16), unique=True)
+    msisdn: Mapped[str] = mapped_column(String(16), index=True)
     iccid: Mapped[str] = mapped_column(String(20), unique=True)
     imsi: Mapped[str] = mapped_column(String(15), unique=True)
     kind: Mapped[str] = mapped_column(String(16))

@@ -25,11 +25,20 @@ def parse_msisdn(raw: str) -> str:
         raise InvalidInput(str(exc), code="invalid_msisdn", field="msisdn") from exc
 
 
+def line_by_msisdn(session: Session, msisdn: str) -> models.Line | None:
+    """The line in service with this number, else the one that held it last: a number given to
+    a new line after aging belongs to that line; before that, its closed line still answers."""
+    return session.execute(
+        select(models.Line)
+        .where(models.Line.msisdn == msisdn)
+        .order_by(models.Line.status == "closed", models.Line.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def find_line(session: Session, raw_msisdn: str) -> models.Line:
     msisdn = parse_msisdn(raw_msisdn)
-    line = session.execute(
-        select(models.Line).where(models.Line.msisdn == msisdn)
-    ).scalar_one_or_none()
+    line = line_by_msisdn(session, msisdn)
     if line is None:
         raise NotFound(f"no line with number {mask_msisdn(msisdn)}", code="unknown_line")
     return line

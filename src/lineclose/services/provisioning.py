@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
+from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import (
     mask_id_number,
     normalize_iccid,
@@ -17,6 +18,7 @@ from lineclose.domain.identifiers import (
     normalize_msisdn,
 )
 from lineclose.domain.profiles import profile_for
+from lineclose.errors import Conflict
 from lineclose.security.secrets_hashing import hash_password
 from lineclose.services.context import Deps
 
@@ -104,11 +106,15 @@ def add_line(
     """A line with its subscriber, bills, contract, bindings, number and HLR record."""
     profile = profile_for(operator.profile, operator.profile_overrides or None)
     now = deps.clock.now()
+    msisdn = normalize_msisdn(spec.msisdn)
+    number = session.get(models.Number, msisdn)
+    if number is not None:
+        _ensure_assignable(number)
     subscriber = subscriber or add_subscriber(session, deps, operator, spec)
     line = models.Line(
         operator_id=operator.id,
         subscriber_id=subscriber.id,
-        msisdn=normalize_msisdn(spec.msisdn),
+        msisdn=msisdn,
         iccid=normalize_iccid(spec.iccid),
         imsi=normalize_imsi(spec.imsi),
         kind=spec.kind,
@@ -143,8 +149,30 @@ def add_line(
         session.add(models.Contract(line_id=line.id, **spec.contract))
     for binding in spec.bindings:
         session.add(models.Binding(line_id=line.id, bound_on=spec.activated_on, **binding))
-    session.add(
-        models.Number(msisdn=line.msisdn, operator_id=operator.id, state="assigned", updated_at=now)
-    )
+    if number is None:
+        session.add(
+            models.Number(
+                msisdn=line.msisdn, operator_id=operator.id, state="assigned", updated_at=now
+            )
+        )
+    else:
+        number.state = NumberState.ASSIGNED.value
+        number.aging_until = None
+        number.updated_at = now
     session.flush()
     return line
+
+
+def _ensure_assignable(number: models.Number) -> None:
+    """A number goes to a new line only from the pool: never in service, aging or ported out."""
+    state = NumberState(number.state)
+    if state is NumberState.AVAILABLE:
+        return
+    if state is NumberState.AGING:
+        raise Conflict(
+            f"the number is aging until {number.aging_until}: it cannot be reassigned before",
+            code="number_still_aging",
+        )
+    if state is NumberState.PORTED_OUT:
+        raise Conflict("the number was ported out to another operator", code="number_ported_out")
+    raise Conflict("the number belongs to a line in service", code="number_in_service")

@@ -85,7 +85,10 @@ def release_aged_numbers(session: Session, deps: Deps) -> int:
         number.state = NumberState.AVAILABLE.value
         number.updated_at = now
         line = session.execute(
-            select(models.Line).where(models.Line.msisdn == number.msisdn)
+            select(models.Line)
+            .where(models.Line.msisdn == number.msisdn, models.Line.status == "closed")
+            .order_by(models.Line.id.desc())
+            .limit(1)
         ).scalar_one_or_none()
         if line is not None:
             outbox.enqueue(

@@ -34,6 +34,7 @@ from lineclose.services.context import Actor, Channel, Deps, Role
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.lines import (
     ensure_can_see_line,
+    line_by_msisdn,
     local_today,
     parse_msisdn,
     profile_of,
@@ -228,9 +229,7 @@ def search_lines(session: Session, deps: Deps, actor: Actor, text: str) -> list[
             pass
     try:
         msisdn = parse_msisdn(compact)
-        line = session.execute(
-            select(models.Line).where(models.Line.msisdn == msisdn)
-        ).scalar_one_or_none()
+        line = line_by_msisdn(session, msisdn)
         if line is not None:
             found[line.id] = line
     except InvalidInput:
