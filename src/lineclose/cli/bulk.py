@@ -9,47 +9,26 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
-from sqlalchemy import func, select
 
 from lineclose.bootstrap import App, bootstrap
 from lineclose.config import Settings
-from lineclose.db import models
 from lineclose.domain.facts import IdentityMethod
-from lineclose.errors import LinecloseError, NotFound
+from lineclose.errors import LinecloseError
 from lineclose.services.bulk import bulk_precheck
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
+from lineclose.services.reads.fleet import active_fleet_numbers, lines_in_service, operator_by_code
 from lineclose.services.requests import ClosureInput, submit
 
 bulk_app = typer.Typer(help="Precheck and close many lines at once.", no_args_is_help=True)
 console = Console()
 
 
-def _operator(app: App, code: str) -> models.Operator:
-    with app.sessions() as session:
-        operator = session.execute(
-            select(models.Operator).where(models.Operator.code == code)
-        ).scalar_one_or_none()
-    if operator is None:
-        raise NotFound(f"no operator with code {code!r}", code="unknown_operator")
-    return operator
-
-
-def _count(app: App, operator: models.Operator, fleet: str | None) -> int:
-    with app.sessions() as session:
-        query = select(func.count(models.Line.id)).where(
-            models.Line.operator_id == operator.id, models.Line.status != "closed"
-        )
-        if fleet:
-            query = query.where(models.Line.fleet_account == fleet)
-        return int(session.execute(query).scalar_one())
-
-
 def run_precheck(app: App, operator_code: str, fleet: str | None) -> Counter[str]:
-    operator = _operator(app, operator_code)
     counts: Counter[str] = Counter()
     with Progress(console=console) as progress, app.sessions() as session:
-        task = progress.add_task("prechecking", total=_count(app, operator, fleet))
+        operator = operator_by_code(session, operator_code)
+        task = progress.add_task("prechecking", total=lines_in_service(session, operator.id, fleet))
         for verdict in bulk_precheck(session, app.deps, operator, fleet):
             codes = [b.code.value for b in verdict.eligibility.blockers]
             counts.update(codes or ["ELIGIBLE"])
@@ -66,25 +45,15 @@ def run_close(
     requested_by: str,
 ) -> Counter[str]:
     """Submit a closure for every line of a fleet, each on its own; one refusal stops none."""
-    operator = _operator(app, operator_code)
-    actor = Actor(Role.ADMIN, requested_by, Channel.BULK, operator_id=operator.id)
+    with app.sessions() as session:
+        operator_id = operator_by_code(session, operator_code).id
+        msisdns = active_fleet_numbers(session, operator_id, fleet)
+    actor = Actor(Role.ADMIN, requested_by, Channel.BULK, operator_id=operator_id)
     given = ClosureInput(
         refund_account=refund_account,
         alternate_contact=alternate_contact,
         identity=(IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN),),
     )
-    with app.sessions() as session:
-        msisdns = list(
-            session.execute(
-                select(models.Line.msisdn)
-                .where(
-                    models.Line.operator_id == operator.id,
-                    models.Line.fleet_account == fleet,
-                    models.Line.status == "active",
-                )
-                .order_by(models.Line.id)
-            ).scalars()
-        )
     outcome: Counter[str] = Counter()
     with Progress(console=console) as progress:
         task = progress.add_task("submitting", total=len(msisdns))

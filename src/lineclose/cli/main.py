@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
@@ -19,17 +18,16 @@ from lineclose.cli.calendar import calendar_app
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
 from lineclose.config import Settings
-from lineclose.db import audit, models
-from lineclose.db.migrate import upgrade
-from lineclose.errors import LinecloseError, NotFound
+from lineclose.errors import LinecloseError
 from lineclose.logs import configure_logging
 from lineclose.services import precheck as precheck_service
-from lineclose.services import requests as request_service
+from lineclose.services.admin import audit_chain, upgrade_schema
 from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import create_staff_token
+from lineclose.services.reads.fleet import operator_by_code
+from lineclose.services.reads.requests import request_by_reference
 from lineclose.services.seed import register_lines_in_hlr, seed_demo
 from lineclose.services.views import eligibility_view
-from lineclose.web.api.request_view import request_view
 from lineclose.worker.dispatcher import Worker
 
 app = typer.Typer(help="Lineclose: close mobile lines end to end.", no_args_is_help=True)
@@ -60,7 +58,7 @@ def _fail(exc: LinecloseError) -> None:
 def migrate() -> None:
     """Bring the database schema up to date (alembic upgrade head)."""
     settings = Settings()
-    upgrade(settings.database_url)
+    upgrade_schema(settings.database_url)
     console.print("schema is up to date")
 
 
@@ -96,12 +94,7 @@ def token_create(
         with lc.sessions.begin() as session:
             operator_id = None
             if operator is not None:
-                found = session.execute(
-                    select(models.Operator.id).where(models.Operator.code == operator)
-                ).scalar_one_or_none()
-                if found is None:
-                    raise NotFound(f"no operator with code {operator!r}", code="unknown_operator")
-                operator_id = found
+                operator_id = operator_by_code(session, operator).id
             token = create_staff_token(
                 session,
                 lc.deps.clock.now(),
@@ -156,18 +149,17 @@ def precheck(
 def status(reference: str) -> None:
     """Show a closure request's state and history."""
     lc = _app()
+    staff = Actor(Role.ADMIN, "cli", Channel.SYSTEM)
     try:
         with lc.sessions() as session:
-            request = request_service.get_request(session, reference)
-            view = request_view(session, request, lc.deps.clock.now().date())
+            view = request_by_reference(session, lc.deps, staff, reference)
     except LinecloseError as exc:
         _fail(exc)
-    console.print(f"[bold]{view['reference']}[/bold] {view['status']} — {view['next_step']}")
+    overdue = " [red]overdue[/red]" if view.overdue else ""
+    console.print(f"[bold]{view.reference}[/bold] {view.status}{overdue} — {view.next_step}")
     table = Table("at", "from", "to", "by", "channel")
-    for event in view["history"]:
-        table.add_row(
-            event["at"], event["from"] or "", event["to"], event["actor"], event["channel"]
-        )
+    for event in view.history:
+        table.add_row(event.at, event.from_state or "", event.to, event.actor, event.channel)
     console.print(table)
 
 
@@ -222,7 +214,7 @@ def demo(
     if fresh and settings.database_url.startswith("sqlite:///"):
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    upgrade(settings.database_url)
+    upgrade_schema(settings.database_url)
     seed()
     lc = _app()
     with lc.sessions.begin() as session:
@@ -266,7 +258,7 @@ def audit_verify() -> None:
     """Check the audit log's hash chain and report the first broken link."""
     lc = _app()
     with lc.sessions() as session:
-        report = audit.verify_chain(session)
+        report = audit_chain(session)
     if report.first_broken_id is None:
         console.print(f"[green]audit log intact[/green]: {report.checked} entries")
         return

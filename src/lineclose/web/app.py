@@ -14,7 +14,7 @@ from lineclose.web import operations
 from lineclose.web.api import calendar, problems, sms_hooks
 from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
-from lineclose.web.pages import console, portal, public
+from lineclose.web.pages import console, portal, public, signin
 from lineclose.web.pages.common import WEB_DIR
 
 
@@ -26,7 +26,8 @@ def create_app(app: App) -> FastAPI:
         "certificate, number aging.",
     )
     api.state.lineclose = app
-    problems.install(api)
+    problems.install(api, pages=signin.error_page)
+    signin.install(api)
     api.include_router(router)
     api.include_router(camara)
     api.include_router(sms_hooks.router)

@@ -13,7 +13,6 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from datetime import timedelta
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
@@ -22,13 +21,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select, text
 
 from lineclose import logs
 from lineclose.bootstrap import App
-from lineclose.db.models import ClosureRequest, OutboxRow
 from lineclose.domain.states import RequestState
 from lineclose.ports.errors import PortError
+from lineclose.services.reads.metrics import database_answers, operations_figures
 
 access_log = logging.getLogger("lineclose.access")
 
@@ -43,32 +41,9 @@ class DatabaseCollector(Collector):
         self._app = app
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        now = self._app.deps.clock.now()
-        # The review is overdue once its due date has passed everywhere: a day's grace for the
-        # operators east of UTC keeps the figure from flapping around midnight.
-        overdue_before = (now - timedelta(days=1)).date()
         with self._app.sessions() as session:
-            by_state = dict(
-                session.execute(
-                    select(ClosureRequest.status, func.count()).group_by(ClosureRequest.status)
-                ).all()
-            )
-            by_status = dict(
-                session.execute(
-                    select(OutboxRow.status, func.count()).group_by(OutboxRow.status)
-                ).all()
-            )
-            oldest_due = session.execute(
-                select(func.min(OutboxRow.available_at)).where(
-                    OutboxRow.status == "pending", OutboxRow.available_at <= now
-                )
-            ).scalar_one_or_none()
-            overdue = session.execute(
-                select(func.count()).where(
-                    ClosureRequest.status == RequestState.UNDER_REVIEW.value,
-                    ClosureRequest.review_due_on < overdue_before,
-                )
-            ).scalar_one()
+            figures = operations_figures(session, self._app.deps.clock.now())
+        by_state, by_status = figures.by_state, figures.outbox_by_status
         closures = GaugeMetricFamily(
             "lineclose_closure_requests", "Closure requests by state", labels=["state"]
         )
@@ -80,9 +55,7 @@ class DatabaseCollector(Collector):
             "Outbox steps waiting to be performed",
             value=by_status.get("pending", 0),
         )
-        age = 0.0
-        if oldest_due is not None:
-            age = max((now - oldest_due).total_seconds(), 0.0)
+        age = figures.oldest_due_age_seconds
         yield GaugeMetricFamily(
             "lineclose_outbox_oldest_due_age_seconds",
             "How long the oldest due outbox step has waited for a worker",
@@ -104,7 +77,9 @@ class DatabaseCollector(Collector):
             value=by_state.get(RequestState.UNDER_REVIEW.value, 0),
         )
         yield GaugeMetricFamily(
-            "lineclose_review_overdue", "Reviews past their due date", value=overdue
+            "lineclose_review_overdue",
+            "Reviews past their due date",
+            value=figures.reviews_overdue,
         )
 
 
@@ -158,8 +133,8 @@ def install(api: FastAPI, app: App) -> None:
         """Ready when the database and every configured gateway answer; 503 names the failures."""
         checks: dict[str, Any] = {}
         try:
-            with app.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
+            with app.sessions() as session:
+                database_answers(session)
             checks["database"] = "ok"
         except Exception as exc:
             checks["database"] = f"failed: {type(exc).__name__}"

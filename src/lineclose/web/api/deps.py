@@ -7,13 +7,14 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
-from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
 from lineclose.errors import Forbidden, Unauthenticated
 from lineclose.services import ratelimits
+from lineclose.services.access import DECIDERS, FRONT_DESK, RULES, STAFF, SUBSCRIBER, Action
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import actor_from_token
+from lineclose.services.unit_of_work import Session
 
 
 def get_app(request: Request) -> App:
@@ -126,10 +127,14 @@ def limited(limit_for: Callable[[Deps], ratelimits.Limit], per: str = "client") 
     return Depends(check)
 
 
-SUBSCRIBER = (Role.SUBSCRIBER,)
-STAFF = (Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
-DECIDERS = (Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
-FRONT_DESK = (Role.SUBSCRIBER, Role.AGENT, Role.ADMIN)
+__all__ = ["DECIDERS", "FRONT_DESK", "STAFF", "SUBSCRIBER"]
+
+
+def may(action: Action) -> Any:
+    """A route dependency that admits exactly whom `services.access` lets take the action."""
+    rule = RULES[action]
+    return allow(*sorted(rule.roles), scopes=tuple(sorted(rule.scopes)))
+
 
 SessionDep = Annotated[Session, Depends(get_session)]
 DepsDep = Annotated[Deps, Depends(get_deps)]

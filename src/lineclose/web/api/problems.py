@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.exc import StaleDataError
+from fastapi.responses import JSONResponse, Response
 
 from lineclose.errors import LinecloseError, RateLimited
+from lineclose.services.unit_of_work import ConcurrentChange, UniqueClash
 
 log = logging.getLogger("lineclose.api")
 
@@ -30,9 +30,17 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
-def install(app: FastAPI) -> None:
+PageRenderer = Callable[[Request, LinecloseError], Response | None]
+
+
+def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
+    """`pages` renders a refusal on an HTML page (it answers None for API paths)."""
+
     @app.exception_handler(LinecloseError)
-    async def _lineclose(_: Request, exc: LinecloseError) -> JSONResponse:
+    async def _lineclose(request: Request, exc: LinecloseError) -> Response:
+        shown = pages(request, exc) if pages is not None else None
+        if shown is not None:
+            return shown
         response = problem(exc.status, exc.code, exc.message, **exc.extra)
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
@@ -48,13 +56,13 @@ def install(app: FastAPI) -> None:
         fields = ", ".join(e["field"] for e in errors)
         return problem(422, "invalid_input", f"fix these fields: {fields}", errors=errors)
 
-    @app.exception_handler(StaleDataError)
-    async def _stale(_: Request, exc: StaleDataError) -> JSONResponse:
+    @app.exception_handler(ConcurrentChange)
+    async def _stale(_: Request, exc: ConcurrentChange) -> JSONResponse:
         return problem(
             409, "stale_request", "someone else changed this request: reload and try again"
         )
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    @app.exception_handler(UniqueClash)
+    async def _integrity(_: Request, exc: UniqueClash) -> JSONResponse:
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
         return problem(409, "conflict", "this conflicts with a change made at the same time: retry")

@@ -114,3 +114,95 @@ class AssignIn(Body):
 
 class PortOutIn(Body):
     order_reference: str = Field(min_length=1, max_length=40)
+
+
+class Problem(BaseModel):
+    """application/problem+json (RFC 9457) with a stable `code`; `field` names the bad input."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    field: str | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals a route documents, each rendered as problem+json."""
+    return {
+        status: {"model": Problem, "content": {"application/problem+json": {}}}
+        for status in statuses
+    }
+
+
+class ChallengeOut(BaseModel):
+    challenge_id: str
+    expires_at: str
+    sent_to: str
+
+
+class AccessTokenOut(BaseModel):
+    access_token: str
+    token_type: str
+    expires_at: str
+
+
+class BillOut(BaseModel):
+    id: int
+    kind: str
+    amount_minor: int
+    due_on: str
+    paid: bool
+
+
+class BindingOut(BaseModel):
+    id: int
+    service: str
+    category: str
+    unbound_on: str | None
+
+
+class LineOut(BaseModel):
+    msisdn: str
+    kind: str
+    payment: str
+    status: str
+    currency: str
+    operator: str
+    profile: str
+    bills: list[BillOut]
+    bindings: list[BindingOut]
+
+
+class EligibilityOut(BaseModel):
+    eligible: bool
+    closure_date: str
+    blockers: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+    quote: dict[str, Any]
+    identity_methods: list[str]
+
+
+class PaymentOut(BaseModel):
+    bill_id: int
+    amount_minor: int
+    currency: str
+    reference: str
+    paid: bool
+
+
+class UnboundOut(BaseModel):
+    id: int
+    service: str
+    unbound_on: str | None
+
+
+class RetriedOut(BaseModel):
+    id: int
+    status: str
+
+
+class PortedOut(BaseModel):
+    msisdn: str
+    state: str

@@ -14,31 +14,15 @@ from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from lineclose.db import models
-from lineclose.domain.identifiers import mask_msisdn
-from lineclose.domain.states import RequestState
 from lineclose.errors import InvalidInput
 from lineclose.services import requests
 from lineclose.services.context import Actor, Scope
+from lineclose.services.reads.product_orders import BASE, product_order, product_order_by_id
 from lineclose.web.api.deps import FRONT_DESK, STAFF, SUBSCRIBER, DepsDep, SessionDep, allow
-
-BASE = "/tmf-api/productOrderingManagement/v4"
 
 OrderSubmitter = Annotated[Actor, allow(*FRONT_DESK, scopes=(Scope.CLOSURE_SUBMIT,))]
 OrderReader = Annotated[Actor, allow(*SUBSCRIBER, *STAFF, scopes=(Scope.CLOSURE_READ,))]
 tmf622 = APIRouter(prefix=BASE, tags=["TMF622 product ordering"])
-
-STATE = {
-    RequestState.SUBMITTED: "acknowledged",
-    RequestState.NEEDS_ACTION: "pending",
-    RequestState.UNDER_REVIEW: "acknowledged",
-    RequestState.REJECTED: "held",
-    RequestState.APPROVED: "inProgress",
-    RequestState.SCHEDULED: "inProgress",
-    RequestState.EXECUTING: "inProgress",
-    RequestState.CLOSED: "completed",
-    RequestState.WITHDRAWN: "cancelled",
-}
 
 
 class Characteristic(BaseModel):
@@ -81,36 +65,6 @@ def _characteristic(item: OrderItem, name: str) -> str | None:
     return None
 
 
-def _order(request: models.ClosureRequest, item_id: str = "1") -> dict[str, Any]:
-    state = STATE[RequestState(request.status)]
-    order: dict[str, Any] = {
-        "id": request.reference,
-        "href": f"{BASE}/productOrder/{request.reference}",
-        "orderDate": request.submitted_at.isoformat(),
-        "state": state,
-        "notificationContact": request.alternate_contact_masked,
-        "channel": [{"id": request.channel, "name": request.channel, "role": "orderChannel"}],
-        "productOrderItem": [
-            {
-                "id": item_id,
-                "action": "delete",
-                "state": state,
-                "product": {
-                    "productCharacteristic": [
-                        {"name": "msisdn", "value": mask_msisdn(request.line.msisdn)}
-                    ]
-                },
-            }
-        ],
-        "@type": "ProductOrder",
-    }
-    if request.requested_date:
-        order["requestedCompletionDate"] = f"{request.requested_date.isoformat()}T00:00:00Z"
-    if request.closed_at:
-        order["completionDate"] = request.closed_at.isoformat()
-    return order
-
-
 @tmf622.post("/productOrder", status_code=201)
 def create_product_order(
     body: ProductOrderCreate,
@@ -149,12 +103,10 @@ def create_product_order(
     )
     session.commit()
     return JSONResponse(
-        _order(submitted.request, item.id), status_code=201 if submitted.created else 200
+        product_order(submitted.request, item.id), status_code=201 if submitted.created else 200
     )
 
 
 @tmf622.get("/productOrder/{order_id}")
 def get_product_order(order_id: str, session: SessionDep, actor: OrderReader) -> dict[str, Any]:
-    request = requests.get_request(session, order_id)
-    requests.ensure_can_act(actor, request)
-    return _order(request)
+    return product_order_by_id(session, actor, order_id)

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy.orm import Session
 
 from lineclose.errors import LinecloseError, RateLimited
 from lineclose.i18n import (
@@ -37,6 +36,7 @@ from lineclose.i18n import (
 from lineclose.services import ratelimits, requests
 from lineclose.services.context import Deps
 from lineclose.services.identity import IdentityEvidence
+from lineclose.services.unit_of_work import Session
 from lineclose.web.api.deps import client_address
 from lineclose.web.pages.views import LABELS
 
@@ -186,8 +186,18 @@ class Page:
         return format_datetime(parsed, tz, self.locale, format="short")
 
     def render(
-        self, template: str, context: dict[str, Any], status_code: int = 200
+        self, template: str, context: dict[str, Any] | Any, status_code: int = 200
     ) -> HTMLResponse:
+        """Render a template with a typed page model (its fields become template names and the
+        model itself is `page`, for tests) or a plain context."""
+        shown: dict[str, Any]
+        if isinstance(context, dict):
+            shown = context
+        elif is_dataclass(context) and not isinstance(context, type):
+            shown = {f.name: getattr(context, f.name) for f in fields(context)}
+            shown["page"] = context
+        else:
+            raise TypeError(f"a page model is a dataclass, not {type(context).__name__}")
         path = self.request.url.path
         switch = {
             code: f"/lang/{code}?next={quote(path_with_query(self.request), safe='')}"
@@ -209,7 +219,7 @@ class Page:
                 "csrf": self.csrf,
                 "path": path,
                 "labels": LABELS,
-                **context,
+                **shown,
             },
             status_code=status_code,
         )

@@ -1,0 +1,80 @@
+"""Who may do what: one rule per action, read by the API's route guards, the console's pages and
+the read layer alike, so no channel lets a role in that another keeps out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from lineclose.errors import Forbidden
+from lineclose.services.context import Actor, Role, Scope
+
+SUBSCRIBER = (Role.SUBSCRIBER,)
+STAFF = (Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+DECIDERS = (Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+FRONT_DESK = (Role.SUBSCRIBER, Role.AGENT, Role.ADMIN)
+
+
+class Action(StrEnum):
+    READ_REQUEST = "read_request"
+    VIEW_LINE = "view_line"
+    PRECHECK = "precheck"
+    FIX_LINE = "fix_line"
+    SUBMIT = "submit"
+    DECIDE = "decide"
+    REVIEW_QUEUE = "review_queue"
+    ESCALATIONS = "escalations"
+    ASSIGN = "assign"
+    OUTBOX = "outbox"
+    STORE_PASSWORD_RESET = "store_password_reset"
+    PORT_OUT = "port_out"
+    NUMBER_STATE = "number_state"
+    RECYCLING_CHECK = "recycling_check"
+    SEARCH_LINES = "search_lines"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """These roles, or an integration token holding one of these scopes."""
+
+    roles: frozenset[Role]
+    scopes: frozenset[Scope] = frozenset()
+
+    def admits(self, actor: Actor) -> bool:
+        if actor.role in self.roles:
+            return True
+        return actor.role is Role.INTEGRATION and bool(actor.scopes & self.scopes)
+
+
+def _rule(*roles: Role, scopes: tuple[Scope, ...] = ()) -> Rule:
+    return Rule(frozenset(roles), frozenset(scopes))
+
+
+RULES: dict[Action, Rule] = {
+    Action.READ_REQUEST: _rule(*SUBSCRIBER, *STAFF, scopes=(Scope.CLOSURE_READ,)),
+    Action.VIEW_LINE: _rule(*SUBSCRIBER, *STAFF),
+    Action.PRECHECK: _rule(*SUBSCRIBER, *STAFF, scopes=(Scope.PRECHECK,)),
+    Action.FIX_LINE: _rule(*FRONT_DESK),
+    Action.SUBMIT: _rule(*FRONT_DESK, scopes=(Scope.CLOSURE_SUBMIT,)),
+    Action.DECIDE: _rule(*DECIDERS),
+    Action.REVIEW_QUEUE: _rule(*DECIDERS),
+    Action.ESCALATIONS: _rule(Role.SUPERVISOR, Role.ADMIN),
+    Action.ASSIGN: _rule(Role.SUPERVISOR, Role.ADMIN),
+    # Retrying a step may send a notice again: only reviewers and admins decide that.
+    Action.OUTBOX: _rule(Role.REVIEWER, Role.ADMIN),
+    Action.STORE_PASSWORD_RESET: _rule(Role.AGENT, Role.ADMIN),
+    Action.PORT_OUT: _rule(Role.ADMIN),
+    Action.NUMBER_STATE: _rule(*STAFF),
+    Action.RECYCLING_CHECK: _rule(*STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,)),
+    Action.SEARCH_LINES: _rule(*STAFF),
+}
+
+
+def allowed(actor: Actor, action: Action) -> bool:
+    return RULES[action].admits(actor)
+
+
+def ensure(actor: Actor, action: Action) -> None:
+    """Refuse with 403 unless the actor's role (or integration scope) may take the action."""
+    if not allowed(actor, action):
+        raise Forbidden("your role may not do this", code="role_not_allowed")
