@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export LINECLOSE_DATABASE_URL ?= sqlite:///var/demo.db
 export LINECLOSE_DATA_KEY_FILE ?= var/data.key
 
-.PHONY: setup system-deps demo test test-fast lint typecheck bench clean
+.PHONY: setup system-deps demo test test-fast lint typecheck bench screenshots clean
 
 $(BIN)/lineclose: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ typecheck: $(BIN)/lineclose
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# The browser stories write their screenshots to a temporary folder; this refreshes the ones
+# the README shows.
+screenshots: setup
+	LINECLOSE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/e2e
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -8,9 +8,12 @@ from the fake SMS gateway.
 
 from __future__ import annotations
 
+import functools
+import os
 import re
 import shutil
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -42,7 +45,17 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+@functools.cache
+def screenshots_dir() -> Path:
+    """Where the stories put their screenshots: a temporary folder, so a test run leaves the
+    tracked docs alone; `make screenshots` points LINECLOSE_SCREENSHOTS at docs/screenshots."""
+    chosen = os.environ.get("LINECLOSE_SCREENSHOTS")
+    folder = Path(chosen) if chosen else Path(tempfile.mkdtemp(prefix="lineclose-screenshots-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def _free_port() -> int:
@@ -126,5 +139,4 @@ def new_page(browser: Any, locale: str, width: int = 1100) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / f"{name}.png"), full_page=True)

@@ -36,7 +36,7 @@ def staff_sign_in(page: Any, live: Live, token: str) -> None:
     page.goto(f"{live.url}/console")
     page.get_by_label(re.compile("Staff token|员工令牌")).fill(token)
     page.get_by_role("button", name=re.compile("Sign in|登录")).click()
-    page.wait_for_url("**/console/queue")
+    page.wait_for_url(re.compile(r"/console/(queue|search)$"))
 
 
 def test_forgotten_password_is_reset_with_a_code_and_the_last_six_of_the_id(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Live, new_page, shot
+from tests.e2e.conftest import Live, new_page, screenshots_dir, shot
 
 TEXT = {
     "zh_CN": {
@@ -110,13 +110,7 @@ def test_subscriber_closes_a_line_from_checklist_to_certificate(
         )
         png = tmp_path / "cert.png"
         assert png.stat().st_size > 10_000
-        shutil.copyfile(
-            png,
-            Path(__file__).resolve().parents[2]
-            / "docs"
-            / "screenshots"
-            / f"e2e-certificate-{locale}.png",
-        )
+        shutil.copyfile(png, screenshots_dir() / f"e2e-certificate-{locale}.png")
 
     code = page.locator("#certificate-code").inner_text()
     page.goto(f"{live.url}/verify/{code}")
