@@ -16,6 +16,8 @@ from fastapi.testclient import TestClient
 
 from lineclose.bootstrap import App
 from lineclose.db import models
+from lineclose.services.context import Role, Scope
+from lineclose.services.identity import create_staff_token
 from tests.factories import make_line, make_operator
 
 
@@ -28,8 +30,8 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 @dataclass
 class Lines:
-    """A holder with an unpaid bill and a bound payment app, a line in contract, and a line of
-    another operator."""
+    """A holder with an unpaid bill and a bound payment app, a line in contract, a line of
+    another operator and a clean line."""
 
     operator_id: int
     other_operator_id: int
@@ -42,6 +44,8 @@ class Lines:
     commitment_end: date
     elsewhere: str
     elsewhere_id: int
+    clean: str
+    clean_id: int
 
 
 @pytest.fixture
@@ -66,6 +70,7 @@ def lines(app: App) -> Lines:
             contract={"commitment_end": end, "etf_rule": "fixed", "etf_fixed_minor": 3_000},
         )
         elsewhere = make_line(session, app.deps, other)
+        clean = make_line(session, app.deps, operator)
         bill_id = session.query(models.Bill.id).filter_by(line_id=billed.id).scalar()
         binding_id = session.query(models.Binding.id).filter_by(line_id=billed.id).scalar()
         return Lines(
@@ -80,6 +85,8 @@ def lines(app: App) -> Lines:
             end,
             elsewhere.msisdn,
             elsewhere.id,
+            clean.msisdn,
+            clean.id,
         )
 
 
@@ -99,3 +106,67 @@ def csrf_of(client: TestClient, path: str) -> str:
 
 def page_of(response: object) -> object:
     return response.context["page"]  # type: ignore[attr-defined]
+
+
+def staff_token(
+    app: App, role: Role, operator_id: int | None = None, scopes: frozenset[Scope] = frozenset()
+) -> str:
+    with app.sessions.begin() as session:
+        return create_staff_token(
+            session,
+            app.deps.clock.now(),
+            f"{role.value}-{operator_id or 'all'}-{len(scopes)}",
+            role,
+            operator_id=operator_id,
+            scopes=scopes,
+        )
+
+
+def console_client(app: App, token: str) -> TestClient:
+    client = new_client(app)
+    client.cookies.set("lc_staff", token)
+    return client
+
+
+def given_up_step(app: App, request_reference: str | None, status: str, step: str) -> int:
+    """An outbox step the worker gave up on (`dead`) or left `uncertain`."""
+    with app.sessions.begin() as session:
+        request_id = None
+        if request_reference is not None:
+            request_id = (
+                session.query(models.ClosureRequest.id)
+                .filter_by(reference=request_reference)
+                .scalar()
+            )
+        row = models.OutboxRow(
+            request_id=request_id,
+            step=step,
+            idempotency_key=f"{request_reference}:{step}:{status}",
+            payload={},
+            status=status,
+            attempts=3,
+            available_at=app.deps.clock.now(),
+            last_error="gateway said no",
+            created_at=app.deps.clock.now(),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def submitted_in_store(client: TestClient, app: App, msisdn: str) -> str:
+    """A closure an agent files in a store after seeing the holder's ID document."""
+    agent = {"Authorization": f"Bearer {staff_token(app, Role.AGENT)}"}
+    answer = client.post(
+        "/api/v1/closure-requests",
+        json={
+            "msisdn": msisdn,
+            "channel": "store",
+            "identity": [{"method": "id_document_seen"}],
+            "alternate_contact": "me@example.org",
+        },
+        headers=agent,
+    )
+    assert answer.status_code == 201, answer.text
+    reference: str = answer.json()["reference"]
+    return reference
