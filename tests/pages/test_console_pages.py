@@ -4,7 +4,6 @@ paths and the refusals."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from lineclose.bootstrap import App
 from lineclose.services.context import Role
