@@ -31,6 +31,7 @@ class Action(StrEnum):
     NUMBER_STATE = "number_state"
     RECYCLING_CHECK = "recycling_check"
     SEARCH_LINES = "search_lines"
+    MANAGE_CALENDARS = "manage_calendars"
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ RULES: dict[Action, Rule] = {
     Action.NUMBER_STATE: _rule(*STAFF),
     Action.RECYCLING_CHECK: _rule(*STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,)),
     Action.SEARCH_LINES: _rule(*STAFF),
+    Action.MANAGE_CALENDARS: _rule(Role.ADMIN),
 }
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from lineclose import __version__
 from lineclose.bootstrap import App
@@ -16,6 +15,11 @@ from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public, signin
 from lineclose.web.pages.common import WEB_DIR
+
+
+class Health(BaseModel):
+    status: str
+    version: str
 
 
 def create_app(app: App) -> FastAPI:
@@ -39,9 +43,9 @@ def create_app(app: App) -> FastAPI:
     api.include_router(public.router)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
-    @api.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, Any]:
-        return {"status": "ok", "version": __version__}
+    @api.get("/healthz", tags=["operations"], response_model=Health)
+    def healthz() -> Health:
+        return Health(status="ok", version=__version__)
 
     @api.get("/", include_in_schema=False)
     def root() -> RedirectResponse:

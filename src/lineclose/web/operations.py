@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
+from pydantic import BaseModel
 
 from lineclose import logs
 from lineclose.bootstrap import App
@@ -29,6 +30,13 @@ from lineclose.ports.errors import PortError
 from lineclose.services.reads.metrics import database_answers, operations_figures
 
 access_log = logging.getLogger("lineclose.access")
+
+
+class Readiness(BaseModel):
+    status: str
+    checks: dict[str, str]
+    failed: list[str] | None = None
+
 
 # A caller's own request id is kept only when it is a plain token, so logs cannot be forged.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -128,7 +136,12 @@ def install(api: FastAPI, app: App) -> None:
             )
             logs.request_id.reset(token)
 
-    @api.get("/readyz", tags=["operations"])
+    @api.get(
+        "/readyz",
+        tags=["operations"],
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "a dependency does not answer"}},
+    )
     def readyz() -> JSONResponse:
         """Ready when the database and every configured gateway answer; 503 names the failures."""
         checks: dict[str, Any] = {}

@@ -148,9 +148,7 @@ def request_detail(session: Session, deps: Deps, actor: Actor, reference: str) -
     )
 
 
-def _visible(
-    query: Select[models.ClosureRequest], actor: Actor
-) -> Select[models.ClosureRequest]:
+def _visible(query: Select[models.ClosureRequest], actor: Actor) -> Select[models.ClosureRequest]:
     if actor.operator_id is not None:
         query = query.where(models.ClosureRequest.operator_id == actor.operator_id)
     return query

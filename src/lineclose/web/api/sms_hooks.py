@@ -19,6 +19,7 @@ from lineclose.adapters.sms.kannel import parse_delivery_report, parse_inbound
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError
 from lineclose.services import sms_callbacks
 from lineclose.web.api.deps import DepsDep, SessionDep
+from lineclose.web.api.schemas import problems
 
 router = APIRouter(prefix="/api/v1/sms", tags=["sms gateway"])
 
@@ -45,7 +46,13 @@ def _check_secret(deps: DepsDep, params: dict[str, str], header: str | None) -> 
         raise Forbidden("the callback secret is missing or wrong", code="bad_callback_secret")
 
 
-@router.api_route("/inbound", methods=["GET", "POST"], status_code=202)
+@router.api_route(
+    "/inbound",
+    methods=["GET", "POST"],
+    status_code=202,
+    response_class=Response,
+    responses=problems(403, 422),
+)
 async def inbound(
     request: Request,
     session: SessionDep,
@@ -72,7 +79,13 @@ async def inbound(
     return Response(status_code=202)
 
 
-@router.api_route("/dlr", methods=["GET", "POST"], status_code=202)
+@router.api_route(
+    "/dlr",
+    methods=["GET", "POST"],
+    status_code=202,
+    response_class=Response,
+    responses=problems(403, 422),
+)
 async def delivery_report(
     request: Request,
     session: SessionDep,

@@ -19,6 +19,7 @@ from lineclose.services import requests
 from lineclose.services.context import Actor, Scope
 from lineclose.services.reads.product_orders import BASE, product_order, product_order_by_id
 from lineclose.web.api.deps import FRONT_DESK, STAFF, SUBSCRIBER, DepsDep, SessionDep, allow
+from lineclose.web.api.schemas import problems
 
 OrderSubmitter = Annotated[Actor, allow(*FRONT_DESK, scopes=(Scope.CLOSURE_SUBMIT,))]
 OrderReader = Annotated[Actor, allow(*SUBSCRIBER, *STAFF, scopes=(Scope.CLOSURE_READ,))]
@@ -65,7 +66,32 @@ def _characteristic(item: OrderItem, name: str) -> str | None:
     return None
 
 
-@tmf622.post("/productOrder", status_code=201)
+class ProductOrder(BaseModel):
+    """TMF622 ProductOrder, as far as a line termination fills it."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    id: str
+    href: str
+    orderDate: str
+    state: str
+    notificationContact: str | None
+    channel: list[dict[str, Any]]
+    productOrderItem: list[dict[str, Any]]
+    type_: str = Field(alias="@type")
+    requestedCompletionDate: str | None = None
+    completionDate: str | None = None
+
+
+ORDER_ERRORS = problems(400, 401, 403, 404, 409, 422)
+
+
+@tmf622.post(
+    "/productOrder",
+    status_code=201,
+    response_model=ProductOrder,
+    response_model_exclude_unset=True,
+    responses={200: {"model": ProductOrder, "description": "replayed"}, **ORDER_ERRORS},
+)
 def create_product_order(
     body: ProductOrderCreate,
     session: SessionDep,
@@ -107,6 +133,11 @@ def create_product_order(
     )
 
 
-@tmf622.get("/productOrder/{order_id}")
+@tmf622.get(
+    "/productOrder/{order_id}",
+    response_model=ProductOrder,
+    response_model_exclude_unset=True,
+    responses=ORDER_ERRORS,
+)
 def get_product_order(order_id: str, session: SessionDep, actor: OrderReader) -> dict[str, Any]:
     return product_order_by_id(session, actor, order_id)
