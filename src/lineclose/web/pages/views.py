@@ -7,7 +7,8 @@ never reaches the reader untranslated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from lineclose.services.reads.models import RequestView
 
 STATE_LABELS: dict[str, str] = {
     "submitted": "Submitted",
@@ -151,9 +152,9 @@ class Step:
 _ORDER = ["submitted", "under_review", "approved", "executing", "closed"]
 
 
-def progress_steps(view: dict[str, Any]) -> list[Step]:
+def progress_steps(view: RequestView) -> list[Step]:
     """The closure as five steps; where the request stands decides which are done."""
-    status = view["status"]
+    status = view.status
     rank = {
         "submitted": 0,
         "needs_action": 0,
@@ -176,26 +177,27 @@ def progress_steps(view: dict[str, Any]) -> list[Step]:
         return "todo"
 
     return [
-        Step("Request received", state_of(0), "", view["submitted_at"]),
+        Step("Request received", state_of(0), "", view.submitted_at),
         Step(
             "Review",
             state_of(1),
-            "Review due by" if view["review_due_on"] else "",
-            view["review_due_on"] or "",
+            "Review due by" if view.review_due_on else "",
+            view.review_due_on or "",
         ),
         Step(
             "Approved",
             state_of(2),
-            "Scheduled for" if view["scheduled_for"] else "",
-            view["scheduled_for"] or "",
+            "Scheduled for" if view.scheduled_for else "",
+            view.scheduled_for or "",
         ),
         Step("Line barred and bill settled", state_of(3)),
         Step("Closed, certificate issued", state_of(4)),
     ]
 
 
-def rejection_items(view: dict[str, Any]) -> list[dict[str, str]]:
-    rejection = view.get("rejection") or {}
+def rejection_items(view: RequestView) -> list[dict[str, str]]:
+    """The reviewer's reasons, each with its remedy and note."""
+    rejection = view.rejection or {}
     return [
         {"code": r["code"], "remedy": r.get("remedy", ""), "note": r.get("note", "")}
         for r in rejection.get("reasons", [])

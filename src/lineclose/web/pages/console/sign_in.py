@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -16,6 +17,13 @@ from lineclose.web.pages.common import STAFF_COOKIE, page
 from lineclose.web.pages.signin import staff_actor
 
 router = APIRouter(prefix="/console")
+
+
+@dataclass(frozen=True)
+class StaffSignInPage:
+    error: str | None = None
+
+
 FormStr = Annotated[str, Form()]
 
 
@@ -31,7 +39,7 @@ def sign_in_form(request: Request, session: SessionDep, deps: DepsDep) -> Respon
             return page(request).redirect(home(staff_actor(session, deps, request)))
         except Unauthenticated:
             pass
-    return page(request).render("console/sign_in.html", {"error": None})
+    return page(request).render("console/sign_in.html", StaffSignInPage())
 
 
 @router.post("/sign-in")
@@ -46,9 +54,10 @@ def sign_in(
             raise Unauthenticated("not a staff token", code="staff_token_invalid")
     except Unauthenticated:
         error = view.t("This staff token is unknown or revoked.")
-        return view.render("console/sign_in.html", {"error": error}, 401)
+        return view.render("console/sign_in.html", StaffSignInPage(error), 401)
     except LinecloseError as exc:
-        return view.render("console/sign_in.html", {"error": view.error_text(exc)}, exc.status)
+        shown = StaffSignInPage(view.error_text(exc))
+        return view.render("console/sign_in.html", shown, exc.status)
     view.set_cookie(STAFF_COOKIE, token.strip(), 12 * 3600)
     return view.redirect(home(actor))
 

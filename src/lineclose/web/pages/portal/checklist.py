@@ -109,8 +109,8 @@ def progress_page(
         line_id=detail.line_id,
         currency=detail.currency,
         timezone=detail.timezone,
-        steps=progress_steps(shown_request.model_dump(by_alias=True)),
-        rejection=rejection_items(shown_request.model_dump(by_alias=True)),
+        steps=progress_steps(shown_request),
+        rejection=rejection_items(shown_request),
         req_ack=detail.acknowledged_bindings,
         has_contract_blocker=any(
             b.get("code") == "COMMITMENT_ACTIVE" for b in shown_request.blockers or []
