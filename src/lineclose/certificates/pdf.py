@@ -12,9 +12,7 @@ name or ID number that carries no mask character.
 
 from __future__ import annotations
 
-import functools
 import io
-import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,16 +20,37 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import qrcode
-import qrcode.constants
 from babel.dates import get_timezone_gmt
 from babel.numbers import is_currency
-from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.colors import Color
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from lineclose.certificates.typesetting import (
+    ACCENT,
+    AMOUNT_COLUMN,
+    CONTENT_WIDTH,
+    DEFAULT_FONT_PATH,
+    FOOTER_Y,
+    INK,
+    LABEL_COLUMN,
+    MARGIN,
+    MUTED,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
+    PANEL,
+    PANEL_HEIGHT,
+    PANEL_Y,
+    QR_SIZE,
+    RULE,
+    FontNotFoundError,
+    draw_qr,
+    ellipsize,
+    printable,
+    printed_width,
+    register_font,
+    wrap,
+)
 from lineclose.i18n import (
     Translator,
     format_datetime,
@@ -50,18 +69,12 @@ __all__ = [
     "render_many",
 ]
 
-DEFAULT_FONT_PATH: Final = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-FONT_PACKAGE: Final = "fonts-wqy-microhei"
 MASK_CHAR: Final = "*"
 # The page has room for this many charge lines; more would spill onto a second page, and a
 # certificate is one page by rule.
 MAX_CHARGE_LINES: Final = 8
 MAX_VERIFY_URL_LENGTH: Final = 120
 MAX_VERIFICATION_CODE_LENGTH: Final = 32
-
-
-class FontNotFoundError(FileNotFoundError):
-    """The CJK font needed to draw certificates is not installed."""
 
 
 # --------------------------------------------------------------------------- the view
@@ -157,149 +170,6 @@ class CertificateView:
             )
 
 
-# --------------------------------------------------------------------------- font
-
-_fonts: dict[Path, str] = {}
-_fonts_lock = threading.Lock()
-
-
-def _font(font_path: Path) -> str:
-    """Register the font at ``font_path`` once per process and return its reportlab name.
-
-    Parsing the 5 MB TrueType collection takes a noticeable fraction of a second, so it is
-    done once and shared by every certificate the process draws.
-    """
-    name = _fonts.get(font_path)
-    if name is not None:
-        return name
-    with _fonts_lock:
-        name = _fonts.get(font_path)
-        if name is None:
-            if not font_path.is_file():
-                raise FontNotFoundError(
-                    f"certificate font not found at {font_path}; install the Debian package "
-                    f"{FONT_PACKAGE} (apt-get install {FONT_PACKAGE}) or pass font_path"
-                )
-            name = f"LinecloseCJK{len(_fonts)}"
-            # Index 0 of wqy-microhei.ttc is the proportional face; 1 is its monospaced twin.
-            pdfmetrics.registerFont(TTFont(name, str(font_path), subfontIndex=0))
-            _fonts[font_path] = name
-        return name
-
-
-# Babel puts narrow no-break spaces in English times ("7:09 AM"); the font has no glyph for
-# them, so they would print as empty boxes. A plain no-break space looks the same.
-_UNPRINTABLE: Final = str.maketrans({"\u202f": "\u00a0", "\u2007": "\u00a0"})
-
-
-def _clean(text: str) -> str:
-    return text.translate(_UNPRINTABLE)
-
-
-# --------------------------------------------------------------------------- drawing
-
-PAGE_WIDTH, PAGE_HEIGHT = A4
-MARGIN: Final = 56.0
-CONTENT_WIDTH: Final = PAGE_WIDTH - 2 * MARGIN
-LABEL_COLUMN: Final = 150.0
-AMOUNT_COLUMN: Final = 130.0
-# The verification panel and footer sit at fixed heights so every certificate looks alike;
-# the flowing content above must end above the panel.
-FOOTER_Y: Final = 40.0
-PANEL_Y: Final = 66.0
-PANEL_HEIGHT: Final = 146.0
-QR_SIZE: Final = 116.0
-
-INK: Final = HexColor("#1B1F24")
-MUTED: Final = HexColor("#5B6470")
-RULE: Final = HexColor("#D5DAE0")
-ACCENT: Final = HexColor("#0B5D6B")
-PANEL: Final = HexColor("#F3F6F8")
-
-
-@functools.lru_cache(maxsize=8192)
-def _char_width(char: str, font: str) -> float:
-    """Advance width of ``char`` at 1 pt; cached because wrapping asks for it constantly."""
-    return float(pdfmetrics.stringWidth(char, font, 1))
-
-
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Break ``text`` into lines no wider than ``width``.
-
-    Latin text breaks at spaces; Chinese has no spaces, so a line may break between any two
-    characters, which is also how Chinese typesetting does it. Widths are summed per
-    character (the font is set without kerning), so wrapping stays linear in the text length.
-    """
-    limit = width / size
-    lines: list[str] = []
-    line = ""
-    line_width = 0.0
-    for char in text:
-        advance = _char_width(char, font)
-        if line_width + advance <= limit or not line:
-            line += char
-            line_width += advance
-            continue
-        cut = line.rfind(" ")
-        if char != " " and cut > 0:
-            lines.append(line[:cut])
-            line = line[cut + 1 :] + char
-        else:
-            lines.append(line.rstrip())
-            line = char.lstrip()
-        line_width = sum(_char_width(c, font) for c in line)
-    if line:
-        lines.append(line)
-    return lines
-
-
-def _ellipsize(text: str, font: str, size: float, width: float) -> str:
-    """Return ``text`` if it fits in ``width``, else its longest prefix that fits with "…"."""
-    limit = width / size
-    if sum(_char_width(c, font) for c in text) <= limit:
-        return text
-    limit -= _char_width("…", font)
-    used = 0.0
-    for index, char in enumerate(text):
-        used += _char_width(char, font)
-        if used > limit:
-            return text[:index].rstrip() + "…"
-    return text
-
-
-def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """Draw ``data`` as a vector QR code with its lower-left corner at ``(x, y)``.
-
-    The ``qrcode`` package only computes the module matrix; the modules are drawn as one
-    filled path of horizontal runs, which is sharper and much cheaper than embedding a
-    bitmap, and filling a single path leaves no hairline seams between modules.
-    """
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4)
-    code.add_data(data)
-    code.make(fit=True)
-    matrix: list[list[bool]] = code.get_matrix()
-    count = len(matrix)
-    canvas.saveState()
-    # Work in module units with the origin at the top-left module: every coordinate is then
-    # a small integer, which keeps the content stream short and cheap to format.
-    canvas.translate(x, y + size)
-    canvas.scale(size / count, -size / count)
-    canvas.setFillColor(white)
-    canvas.rect(0, 0, count, count, stroke=0, fill=1)
-    path = canvas.beginPath()
-    for row_index, row in enumerate(matrix):
-        start: int | None = None
-        for col, dark in enumerate([*row, False]):
-            if dark and start is None:
-                start = col
-            elif not dark and start is not None:
-                path.rect(start, row_index, col - start, 1)
-                start = None
-    canvas.setFillColor(INK)
-    canvas.drawPath(path, stroke=0, fill=1)
-    canvas.restoreState()
-
-
 class _Page:
     """Cursor-based helpers for drawing top to bottom on one canvas."""
 
@@ -314,9 +184,9 @@ class _Page:
         self.canvas.setFont(self.font, size)
         self.canvas.setFillColor(color)
         if right:
-            self.canvas.drawRightString(x, y, _clean(text))
+            self.canvas.drawRightString(x, y, printable(text))
         else:
-            self.canvas.drawString(x, y, _clean(text))
+            self.canvas.drawString(x, y, printable(text))
 
     def rule(self, y: float, color: Color = RULE, width: float = 0.6) -> None:
         self.canvas.setStrokeColor(color)
@@ -333,7 +203,7 @@ class _Page:
 
     def field(self, label: str, value: str) -> None:
         """A label/value row; long values wrap within the value column."""
-        lines = _wrap(_clean(value), self.font, 10.5, CONTENT_WIDTH - LABEL_COLUMN)
+        lines = wrap(printable(value), self.font, 10.5, CONTENT_WIDTH - LABEL_COLUMN)
         self.y -= 16
         self.text(MARGIN, self.y, label, 9.5, MUTED)
         for index, line in enumerate(lines):
@@ -351,7 +221,7 @@ class _Page:
         """
         self.y -= 14 + (size - 10.5)
         self.text(PAGE_WIDTH - MARGIN, self.y, value, size, color, right=True)
-        line = _ellipsize(_clean(label), self.font, size, CONTENT_WIDTH - AMOUNT_COLUMN)
+        line = ellipsize(printable(label), self.font, size, CONTENT_WIDTH - AMOUNT_COLUMN)
         self.text(MARGIN, self.y, line, size, color)
         self.y -= 6
         self.rule(self.y)
@@ -370,7 +240,7 @@ def _draw(canvas: Canvas, view: CertificateView, tr: Translator, font: str) -> N
     canvas.rect(0, PAGE_HEIGHT - 10, PAGE_WIDTH, 10, stroke=0, fill=1)
     page.y -= 8
     # The issuing operator heads the page (and signs the footer), so it needs no table row.
-    for index, line in enumerate(_wrap(_clean(view.operator_name), font, 11, CONTENT_WIDTH)):
+    for index, line in enumerate(wrap(printable(view.operator_name), font, 11, CONTENT_WIDTH)):
         if index:
             page.y -= 14
         page.text(MARGIN, page.y, line, 11, MUTED)
@@ -381,7 +251,7 @@ def _draw(canvas: Canvas, view: CertificateView, tr: Translator, font: str) -> N
         "This certifies that the mobile line below has been permanently closed. "
         "All services on it have ended and it no longer incurs charges."
     )
-    for line in _wrap(statement, font, 11, CONTENT_WIDTH):
+    for line in wrap(statement, font, 11, CONTENT_WIDTH):
         page.y -= 17
         page.text(MARGIN, page.y, line, 11)
 
@@ -427,21 +297,21 @@ def _draw(canvas: Canvas, view: CertificateView, tr: Translator, font: str) -> N
     canvas.roundRect(MARGIN, PANEL_Y, CONTENT_WIDTH, PANEL_HEIGHT, 6, stroke=0, fill=1)
     qr_x = MARGIN + 15
     qr_y = PANEL_Y + PANEL_HEIGHT - 15 - QR_SIZE
-    _draw_qr(canvas, view.verify_url, qr_x, qr_y, QR_SIZE)
+    draw_qr(canvas, view.verify_url, qr_x, qr_y, QR_SIZE)
     caption = _("Scan to verify")
-    page.text(qr_x + (QR_SIZE - _text_width(caption, font, 8)) / 2, qr_y - 10, caption, 8, MUTED)
+    page.text(qr_x + (QR_SIZE - printed_width(caption, font, 8)) / 2, qr_y - 10, caption, 8, MUTED)
     text_x = qr_x + QR_SIZE + 24
     text_width = MARGIN + CONTENT_WIDTH - 16 - text_x
     top = PANEL_Y + PANEL_HEIGHT - 30
     page.text(text_x, top, _("Verification code"), 10, MUTED)
     # The code is what people type in: never shortened, only set smaller if it is long.
     code_size = 24.0
-    while code_size > 12 and _text_width(view.verification_code, font, code_size) > text_width:
+    while code_size > 12 and printed_width(view.verification_code, font, code_size) > text_width:
         code_size -= 1
     page.text(text_x, top - 32, view.verification_code, code_size, ACCENT)
     verify = _("Verify this certificate at {url} or scan the QR code.").format(url=view.verify_url)
     line_y = top - 58
-    for line in _wrap(verify, font, 9.5, text_width):
+    for line in wrap(verify, font, 9.5, text_width):
         page.text(text_x, line_y, line, 9.5, INK)
         line_y -= 14
 
@@ -450,17 +320,12 @@ def _draw(canvas: Canvas, view: CertificateView, tr: Translator, font: str) -> N
     note = _("Personal details are partly masked to protect privacy.")
     page.text(MARGIN, FOOTER_Y, note, 8.5, MUTED)
     issued = _("Issued by {operator}").format(operator=view.operator_name)
-    note_width = _text_width(note, font, 8.5)
-    if note_width + 24 + _text_width(issued, font, 8.5) <= CONTENT_WIDTH:
+    note_width = printed_width(note, font, 8.5)
+    if note_width + 24 + printed_width(issued, font, 8.5) <= CONTENT_WIDTH:
         page.text(PAGE_WIDTH - MARGIN, FOOTER_Y, issued, 8.5, MUTED, right=True)
     else:
         # A long operator name gets its own footer line rather than overprinting the note.
-        page.text(MARGIN, FOOTER_Y - 12, _ellipsize(issued, font, 8.5, CONTENT_WIDTH), 8.5, MUTED)
-
-
-def _text_width(text: str, font: str, size: float) -> float:
-    """Width of ``text`` in points as it will be printed."""
-    return float(pdfmetrics.stringWidth(_clean(text), font, size))
+        page.text(MARGIN, FOOTER_Y - 12, ellipsize(issued, font, 8.5, CONTENT_WIDTH), 8.5, MUTED)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -473,7 +338,7 @@ def render_certificate(
 
     Raises :class:`FontNotFoundError` (naming the Debian package) when the font is missing.
     """
-    font = _font(Path(font_path))
+    font = register_font(Path(font_path))
     tr = translator(view.locale)
     buffer = io.BytesIO()
     # Starting in the embedded font keeps the page from referencing Helvetica, a font the
@@ -497,6 +362,6 @@ def render_many(
     The font is registered before the first view is drawn and reused for all of them.
     """
     path = Path(font_path)
-    _font(path)
+    register_font(path)
     for view in views:
         yield render_certificate(view, font_path=path)
