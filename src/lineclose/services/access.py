@@ -32,6 +32,7 @@ class Action(StrEnum):
     RECYCLING_CHECK = "recycling_check"
     SEARCH_LINES = "search_lines"
     MANAGE_CALENDARS = "manage_calendars"
+    READ_AUDIT = "read_audit"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ RULES: dict[Action, Rule] = {
     Action.RECYCLING_CHECK: _rule(*STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,)),
     Action.SEARCH_LINES: _rule(*STAFF),
     Action.MANAGE_CALENDARS: _rule(Role.ADMIN),
+    Action.READ_AUDIT: _rule(*STAFF),
 }
 
 

@@ -203,7 +203,7 @@ def escalations(session: Session, deps: Deps, actor: Actor, limit: int = 200) ->
 
 def audit_trail(session: Session, actor: Actor, reference: str) -> list[AuditRow]:
     """What staff and the system did to a request, oldest first; staff only."""
-    ensure(actor, Action.SEARCH_LINES)
+    ensure(actor, Action.READ_AUDIT)
     row = readable_request(session, actor, reference)
     entries = session.execute(
         select(models.AuditEntry)

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 
 from lineclose.services import identity, ratelimits
-from lineclose.services.access import Action
+from lineclose.services.access import SUBSCRIBER, Action
 from lineclose.services.context import Actor, Channel
-from lineclose.web.api.deps import SUBSCRIBER, DepsDep, SessionDep, allow, limited, may, public
+from lineclose.web.api.deps import DepsDep, SessionDep, allow, limited, may, public
 from lineclose.web.api.schemas import (
     AccessTokenOut,
     ChallengeOut,

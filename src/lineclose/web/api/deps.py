@@ -11,7 +11,7 @@ from fastapi import Depends, Header, Request
 from lineclose.bootstrap import App
 from lineclose.errors import Forbidden, Unauthenticated
 from lineclose.services import ratelimits
-from lineclose.services.access import DECIDERS, FRONT_DESK, RULES, STAFF, SUBSCRIBER, Action
+from lineclose.services.access import RULES, Action
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import actor_from_token
 from lineclose.services.unit_of_work import Session
@@ -125,9 +125,6 @@ def limited(limit_for: Callable[[Deps], ratelimits.Limit], per: str = "client") 
         ratelimits.consume(session, deps, limit_for(deps), subject)
 
     return Depends(check)
-
-
-__all__ = ["DECIDERS", "FRONT_DESK", "STAFF", "SUBSCRIBER"]
 
 
 def may(action: Action) -> Any:

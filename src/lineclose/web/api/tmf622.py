@@ -16,13 +16,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lineclose.errors import InvalidInput
 from lineclose.services import requests
-from lineclose.services.context import Actor, Scope
+from lineclose.services.access import Action
+from lineclose.services.context import Actor
 from lineclose.services.reads.product_orders import BASE, product_order, product_order_by_id
-from lineclose.web.api.deps import FRONT_DESK, STAFF, SUBSCRIBER, DepsDep, SessionDep, allow
+from lineclose.web.api.deps import DepsDep, SessionDep, may
 from lineclose.web.api.schemas import problems
 
-OrderSubmitter = Annotated[Actor, allow(*FRONT_DESK, scopes=(Scope.CLOSURE_SUBMIT,))]
-OrderReader = Annotated[Actor, allow(*SUBSCRIBER, *STAFF, scopes=(Scope.CLOSURE_READ,))]
+OrderSubmitter = Annotated[Actor, may(Action.SUBMIT)]
+OrderReader = Annotated[Actor, may(Action.READ_REQUEST)]
 tmf622 = APIRouter(prefix=BASE, tags=["TMF622 product ordering"])
 
 
