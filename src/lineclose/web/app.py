@@ -11,8 +11,8 @@ from fastapi.staticfiles import StaticFiles
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web import operations
-from lineclose.web.api import calendar, problems, sms_hooks
-from lineclose.web.api.routes import camara, router
+from lineclose.web.api import calendar, camara, problems, reassigned, sms_hooks
+from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public
 from lineclose.web.pages.common import WEB_DIR
@@ -28,7 +28,8 @@ def create_app(app: App) -> FastAPI:
     api.state.lineclose = app
     problems.install(api)
     api.include_router(router)
-    api.include_router(camara)
+    api.include_router(camara.router)
+    api.include_router(reassigned.router)
     api.include_router(sms_hooks.router)
     operations.install(api, app)
     api.include_router(tmf622)
