@@ -18,8 +18,9 @@ from pydantic import BaseModel
 
 from lineclose.services import camara as service
 from lineclose.services.camara import CamaraRefusal, invalid_argument
+from lineclose.services.context import Role, Scope
 from lineclose.services.reassigned import E164
-from lineclose.web.api.deps import DepsDep, SessionDep
+from lineclose.web.api.deps import POLICY_ATTRIBUTE, STAFF, DepsDep, Policy, SessionDep
 
 router = APIRouter(prefix="/number-recycling/v0.2", tags=["CAMARA number recycling"])
 
@@ -82,12 +83,26 @@ def _parse(raw: bytes) -> tuple[str | None, date]:
     return phone, day
 
 
+def camara_policy() -> None:
+    """Who may call, declared for the route audits; enforced by `caller_from_token` so that
+    refusals answer in CAMARA's shape: staff, systems with the scope, and a subscriber's own
+    session (three-legged: it can only ask about its own number)."""
+
+
+setattr(
+    camara_policy,
+    POLICY_ATTRIBUTE,
+    Policy(frozenset({Role.SUBSCRIBER, *STAFF}), frozenset({Scope.NUMBER_RECYCLING_CHECK})),
+)
+
+
 async def raw_body(request: Request) -> bytes:
     return await request.body()
 
 
 @router.post(
     "/check",
+    dependencies=[Depends(camara_policy)],
     response_model=CheckNumRecyclingInfo,
     responses=ERRORS,
     openapi_extra={

@@ -7,9 +7,7 @@ from fastapi import APIRouter
 from lineclose.web.api.tmf622 import cancel, hub, orders
 from lineclose.web.api.tmf622.errors import TmfRoute
 
-BASE = "/tmf-api/productOrderingManagement/v4"
-
-tmf622 = APIRouter(prefix=BASE, tags=["TMF622 product ordering"], route_class=TmfRoute)
-tmf622.include_router(orders.router)
-tmf622.include_router(cancel.router)
-tmf622.include_router(hub.router)
+# One flat router (no nesting), so every route carries its full path for the route audits.
+tmf622 = APIRouter(tags=["TMF622 product ordering"], route_class=TmfRoute)
+for part in (orders.router, cancel.router, hub.router):
+    tmf622.routes.extend(part.routes)

@@ -8,10 +8,11 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from lineclose.services.tmf622 import cancel as service
-from lineclose.services.tmf622.views import CANCEL_ATTRIBUTES
+from lineclose.services.tmf622.views import BASE, CANCEL_ATTRIBUTES
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.tmf622.common import (
     ERRORS,
+    Listener,
     OrderReader,
     OrderWriter,
     fields_of,
@@ -20,7 +21,7 @@ from lineclose.web.api.tmf622.common import (
 )
 from lineclose.web.api.tmf622.errors import TmfRoute
 
-router = APIRouter(route_class=TmfRoute)
+router = APIRouter(prefix=BASE, tags=["TMF622 product ordering"], route_class=TmfRoute)
 
 
 @router.post("/cancelProductOrder", status_code=201, responses=ERRORS)
@@ -41,7 +42,7 @@ def create_cancel_product_order(
 def list_cancel_product_orders(
     request: Request,
     session: SessionDep,
-    actor: OrderReader,
+    actor: Listener,
     fields: str | None = None,
     offset: Annotated[int, Query()] = 0,
     limit: Annotated[int, Query()] = 100,

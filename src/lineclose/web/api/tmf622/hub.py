@@ -8,11 +8,12 @@ from fastapi import APIRouter, Body, Response
 from fastapi.responses import JSONResponse
 
 from lineclose.services.tmf622 import hub as service
+from lineclose.services.tmf622.views import BASE
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.tmf622.common import ERRORS, Listener
 from lineclose.web.api.tmf622.errors import TmfRoute
 
-router = APIRouter(route_class=TmfRoute)
+router = APIRouter(prefix=BASE, tags=["TMF622 product ordering"], route_class=TmfRoute)
 
 
 @router.post("/hub", status_code=201, responses=ERRORS)

@@ -12,10 +12,11 @@ from fastapi.responses import JSONResponse
 from lineclose.services.tmf622 import orders as service
 from lineclose.services.tmf622.errors import bad_request
 from lineclose.services.tmf622.reads import get_order, list_orders
-from lineclose.services.tmf622.views import ORDER_ATTRIBUTES
+from lineclose.services.tmf622.views import BASE, ORDER_ATTRIBUTES
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.tmf622.common import (
     ERRORS,
+    Listener,
     OrderReader,
     OrderWriter,
     fields_of,
@@ -24,7 +25,7 @@ from lineclose.web.api.tmf622.common import (
 )
 from lineclose.web.api.tmf622.errors import TmfRoute
 
-router = APIRouter(route_class=TmfRoute)
+router = APIRouter(prefix=BASE, tags=["TMF622 product ordering"], route_class=TmfRoute)
 Json = Annotated[dict[str, Any], Body()]
 
 
@@ -48,7 +49,7 @@ def list_product_orders(
     request: Request,
     session: SessionDep,
     deps: DepsDep,
-    actor: OrderReader,
+    actor: Listener,
     fields: str | None = None,
     offset: Annotated[int, Query()] = 0,
     limit: Annotated[int, Query()] = 100,
