@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.db.models_tmf622 import TmfCancelOrder, TmfProductOrder
-from lineclose.errors import NotFound, TransitionNotAllowed
+from lineclose.errors import Forbidden, NotFound, TransitionNotAllowed
 from lineclose.services import requests
 from lineclose.services.context import Actor, Deps, Role
 from lineclose.services.tmf622 import hub
@@ -51,7 +51,14 @@ def create(session: Session, deps: Deps, actor: Actor, body: dict[str, Any]) -> 
     requested = body.get("requestedCancellationDate")
     if requested is not None and not isinstance(requested, str):
         raise bad_request("invalidAttribute", "requestedCancellationDate is a date-time string")
-    order, request = find_order(session, deps, actor, target["id"])
+    try:
+        order, request = find_order(session, deps, actor, target["id"])
+    except NotFound:
+        # Alike for an order that does not exist and one of someone else: nothing leaks.
+        raise Forbidden(
+            "there is no product order with this id that you may cancel",
+            code="orderNotAccessible",
+        ) from None
     now = deps.clock.now()
     try:
         requests.withdraw(session, deps, actor, request.reference, (reason or "")[:500])

@@ -53,8 +53,11 @@ class TmfRoute(APIRoute):
             except RequestValidationError as exc:
                 return tmf_error(400, "invalidRequest", _validation_message(exc))
             except LinecloseError as exc:
-                # The specification documents 400, not 422, for input it cannot accept.
-                status = 400 if exc.status == 422 else exc.status
+                # The specification documents 400, not 422, for input it cannot accept, and
+                # no 404 for a POST: a create naming something unknown is a bad request.
+                status = exc.status
+                if status == 422 or (status == 404 and request.method == "POST"):
+                    status = 400
                 return tmf_error(status, exc.code, exc.message)
 
         return answer
