@@ -121,6 +121,8 @@ def test_every_documented_refusal_comes_in_the_tmf_error_shape(
     refused(client.get(f"{cancels}/nope", headers=system), "GET", "/cancelProductOrder/{id}", 404)
     refused(client.get(f"{cancels}?colour=red", headers=system), "GET", "/cancelProductOrder", 400)
 
+    deleted = client.delete(url, headers=system)
+    refused(deleted, "DELETE", one, 405, "methodNotAllowed")
     hub = f"{BASE}/hub"
     for body in (
         {},

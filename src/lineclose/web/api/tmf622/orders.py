@@ -23,7 +23,7 @@ from lineclose.web.api.tmf622.common import (
     filters_of,
     page_response,
 )
-from lineclose.web.api.tmf622.errors import TmfRoute
+from lineclose.web.api.tmf622.errors import TmfRoute, tmf_error
 
 router = APIRouter(prefix=BASE, tags=["TMF622 product ordering"], route_class=TmfRoute)
 Json = Annotated[dict[str, Any], Body()]
@@ -109,3 +109,13 @@ def patch_product_order(
     view = service.patch(session, deps, actor, order_id, changes)
     session.commit()
     return JSONResponse(view)
+
+
+@router.delete("/productOrder/{order_id}", status_code=405, responses=ERRORS)
+def delete_product_order(order_id: str, actor: Listener) -> JSONResponse:
+    """A termination order is never deleted (its history is the audit trail): cancel it."""
+    return tmf_error(
+        405,
+        "methodNotAllowed",
+        "a product order cannot be deleted: create a cancelProductOrder for it",
+    )
