@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from sqlalchemy import func, select
@@ -173,7 +174,7 @@ def patch(
         deps,
         order.operator_id,
         "ProductOrderAttributeValueChangeEvent",
-        f"po:{request.reference}:patch:{order.updated_at.timestamp()}",
+        f"po:{request.reference}:patch:{secrets.token_hex(6)}",  # each patch is its own event
         ("productOrder", view),
     )
     hub.derive_state_changes(session, deps, order)

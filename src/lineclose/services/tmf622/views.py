@@ -89,9 +89,7 @@ def order_view(
             "id": request.reference,
             "href": order_href(request.reference),
             "state": shown,
-            "orderDate": request.submitted_at.isoformat()
-            if order.created_at is None
-            else order.created_at.isoformat(),
+            "orderDate": order.created_at.isoformat(),
             "@type": view.get("@type") or "ProductOrder",
         }
     )
