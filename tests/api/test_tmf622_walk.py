@@ -81,7 +81,7 @@ def test_a_termination_driven_by_tmf622_alone_and_followed_by_events(
             assert first[name] == posted[name], name
         assert {"id", "href", "state", "orderDate", "@type"} <= first.keys()
         assert first["state"] == "inProgress"
-        assert first["href"] == f"{ORDERS}/{first['id']}"
+        assert first["href"] == f"{ORDERS}/{first['id']}" == created.headers["Location"]
         evidence = first["productOrderItem"][0]["product"]["productCharacteristic"][1]
         assert evidence["value"] == [{"method": "service_password"}]  # never the password
         second = checked(

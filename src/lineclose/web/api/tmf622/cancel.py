@@ -35,7 +35,7 @@ def create_cancel_product_order(
     completed or cancelled (the order is then unchanged)."""
     view = service.create(session, deps, actor, body)
     session.commit()
-    return JSONResponse(view, status_code=201)
+    return JSONResponse(view, status_code=201, headers={"Location": view["href"]})
 
 
 @router.get("/cancelProductOrder", responses=ERRORS)

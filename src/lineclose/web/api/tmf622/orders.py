@@ -41,7 +41,9 @@ def create_product_order(
     `state`, `orderDate` and `@type`. A replayed Idempotency-Key or externalId answers 200."""
     view, created = service.create(session, deps, actor, body, idempotency_key)
     session.commit()
-    return JSONResponse(view, status_code=201 if created else 200)
+    return JSONResponse(
+        view, status_code=201 if created else 200, headers={"Location": view["href"]}
+    )
 
 
 @router.get("/productOrder", responses=ERRORS)
