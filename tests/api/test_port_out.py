@@ -55,7 +55,9 @@ def test_a_completed_port_out_bars_the_sim_and_the_number_never_ages(
         json={"phoneNumber": msisdn, "specifiedDate": "2026-01-01"},
         headers=admin,
     )
-    assert recycled.json() == {"phoneNumberRecycled": False}
+    # Never disconnected here, and now another network's number: CAMARA's documented answer.
+    assert recycled.status_code == 404
+    assert recycled.json()["code"] == "IDENTIFIER_NOT_FOUND"
     again = client.post(
         f"/api/v1/lines/{msisdn}/port-out", json={"order_reference": "PO-1001"}, headers=admin
     )

@@ -28,7 +28,8 @@ API_PREFIXES = ("/api/", "/number-recycling/", "/tmf-api/")
 # Gateway callbacks authenticate with a shared secret, not a caller's token (see sms_hooks).
 SECRET_CHECKED = ("/api/v1/sms/",)
 # Routes acting on the caller's own session only: there is no other subscriber's thing to reach.
-SELF_ONLY = {"/api/v1/auth/sign-out", "/api/v1/auth/password"}
+# CAMARA's three-legged token names its own number and refuses any other identifier (422).
+SELF_ONLY = {"/api/v1/auth/sign-out", "/api/v1/auth/password", "/number-recycling/v0.2/check"}
 STAFF_ROLES = (Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
 
 
@@ -138,6 +139,8 @@ def _url(path: str, w: World) -> str:
         "code": w.certificate,
         "row_id": "1",
         "country": "CN",
+        "cancel_id": "no-such-cancel",
+        "subscription_id": "no-such-subscription",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
@@ -159,6 +162,9 @@ def _body(path: str, w: World) -> dict[str, Any]:
         },
         "/api/v1/calendars/{country}": {"days": [{"day": "2026-12-01", "working": True}]},
         "/number-recycling/v0.2/check": {"phoneNumber": w.msisdn, "specifiedDate": "2026-01-01"},
+        "/tmf-api/productOrderingManagement/v4/cancelProductOrder": {
+            "productOrder": {"id": w.reference}
+        },
         "/tmf-api/productOrderingManagement/v4/productOrder": {
             "productOrderItem": [
                 {

@@ -373,3 +373,6 @@ class InboundSms(Base):
     receiver: Mapped[str] = mapped_column(String(20))
     text_enc: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+
+
+from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)

@@ -33,6 +33,8 @@ class Action(StrEnum):
     SEARCH_LINES = "search_lines"
     MANAGE_CALENDARS = "manage_calendars"
     READ_AUDIT = "read_audit"
+    EVENT_SUBSCRIPTIONS = "event_subscriptions"
+    NUMBER_RECYCLING_SELF = "number_recycling_self"
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ RULES: dict[Action, Rule] = {
     Action.SEARCH_LINES: _rule(*STAFF),
     Action.MANAGE_CALENDARS: _rule(Role.ADMIN),
     Action.READ_AUDIT: _rule(*STAFF),
+    Action.EVENT_SUBSCRIPTIONS: _rule(*STAFF, scopes=(Scope.CLOSURE_READ,)),
+    # CAMARA three-legged: a subscriber's own session may ask about its own number only.
+    Action.NUMBER_RECYCLING_SELF: _rule(
+        *SUBSCRIBER, *STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,)
+    ),
 }
 
 

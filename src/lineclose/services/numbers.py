@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lineclose.db import models
+from lineclose.domain.reassigned import Reassigned, reassigned
 from lineclose.services.lines import parse_msisdn
+from lineclose.services.reassigned import latest_disconnection
 
 
 def recycled_since(session: Session, raw_msisdn: str, since: date) -> bool:
+    """True when the number was disconnected on or after `since`, under the shared rule
+    (`domain.reassigned`), over every operator's disconnections."""
     msisdn = parse_msisdn(raw_msisdn)
-    found = session.execute(
-        select(models.Disconnection.id)
-        .where(models.Disconnection.msisdn == msisdn, models.Disconnection.disconnected_on >= since)
-        .limit(1)
-    ).scalar_one_or_none()
-    return found is not None
+    return reassigned(latest_disconnection(session, msisdn, None), since) is Reassigned.YES

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web import operations
-from lineclose.web.api import calendar, problems, sms_hooks
-from lineclose.web.api.routes import camara, router
+from lineclose.web.api import calendar, camara, problems, reassigned, sms_hooks
+from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public, signin
 from lineclose.web.pages.common import WEB_DIR
@@ -33,7 +33,8 @@ def create_app(app: App) -> FastAPI:
     problems.install(api, pages=signin.error_page)
     signin.install(api)
     api.include_router(router)
-    api.include_router(camara)
+    api.include_router(camara.router)
+    api.include_router(reassigned.router)
     api.include_router(sms_hooks.router)
     operations.install(api, app)
     api.include_router(tmf622)

@@ -29,6 +29,8 @@ from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirm
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, OutcomeUnknown
+from lineclose.services.tmf622 import hub as tmf_hub
+from lineclose.worker.tmf_delivery import TMF_STEPS
 
 log = logging.getLogger("lineclose.worker")
 
@@ -108,7 +110,7 @@ class Worker:
         claimed = self._claim()
         if claimed is None:
             return None
-        step = STEPS.get(claimed.step)
+        step = STEPS.get(claimed.step) or TMF_STEPS.get(claimed.step)
         if step is None:
             return self._fail(claimed, f"no handler for step {claimed.step}", final=True)
         marked = step.resolve is not None
@@ -163,7 +165,9 @@ class Worker:
 
     def run_sweeps(self) -> sweeps.SweepReport:
         with self.sessions.begin() as session:
-            return sweeps.run_all(session, self.deps)
+            report = sweeps.run_all(session, self.deps)
+            tmf_hub.sweep(session, self.deps)
+            return report
 
     def run_until_idle(self, max_steps: int = 10_000) -> RunReport:
         """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs)."""

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 
 from lineclose.domain.identifiers import mask_msisdn
-from lineclose.errors import InvalidInput
-from lineclose.services import ledger, numbers, precheck, ratelimits
+from lineclose.services import ledger, precheck, ratelimits
 from lineclose.services import port_out as port_out_service
 from lineclose.services.access import Action
 from lineclose.services.context import Actor
@@ -24,8 +23,6 @@ from lineclose.web.api.schemas import (
     EligibilityOut,
     IdentityIn,
     LineOut,
-    NumberRecyclingIn,
-    NumberRecyclingOut,
     PayIn,
     PaymentOut,
     PortedOut,
@@ -36,14 +33,12 @@ from lineclose.web.api.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1")
-camara = APIRouter(prefix="/number-recycling/v0.2", tags=["CAMARA number recycling"])
 
 LineViewer = Annotated[Actor, may(Action.VIEW_LINE)]
 FrontDesk = Annotated[Actor, may(Action.FIX_LINE)]
 Prechecker = Annotated[Actor, may(Action.PRECHECK)]
 PortingDesk = Annotated[Actor, may(Action.PORT_OUT)]
 NumberDesk = Annotated[Actor, may(Action.NUMBER_STATE)]
-RecyclingChecker = Annotated[Actor, may(Action.RECYCLING_CHECK)]
 
 
 def evidence(items: list[IdentityIn]) -> tuple[IdentityEvidence, ...]:
@@ -186,17 +181,3 @@ def port_out(
 )
 def number_state(msisdn: str, session: SessionDep, actor: NumberDesk) -> NumberState:
     return read_number_state(session, actor, msisdn)
-
-
-@camara.post("/check", response_model=NumberRecyclingOut, responses=problems(400, 401, 403, 422))
-def check_number_recycling(
-    body: NumberRecyclingIn, session: SessionDep, actor: RecyclingChecker
-) -> NumberRecyclingOut:
-    """True when the number was disconnected (its subscriber changed) on or after the date."""
-    if body.phoneNumber is None:
-        raise InvalidInput(
-            "phoneNumber is required with a two-legged token", code="MISSING_IDENTIFIER"
-        )
-    return NumberRecyclingOut(
-        phoneNumberRecycled=numbers.recycled_since(session, body.phoneNumber, body.specifiedDate)
-    )

@@ -25,7 +25,7 @@ from lineclose.services.reads.models import DeadLetter, RequestView
 from lineclose.services.unit_of_work import UniqueClash
 from lineclose.web.api import auth_routes, line_routes
 from lineclose.web.api.deps import DepsDep, SessionDep, limited, may, public
-from lineclose.web.api.line_routes import camara, evidence
+from lineclose.web.api.line_routes import evidence
 from lineclose.web.api.schemas import (
     AssignIn,
     ClosureChanges,
@@ -36,7 +36,7 @@ from lineclose.web.api.schemas import (
     problems,
 )
 
-__all__ = ["camara", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
 router.include_router(auth_routes.router)

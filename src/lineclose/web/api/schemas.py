@@ -73,15 +73,6 @@ class OtpVerifyIn(Body):
     code: str = Field(min_length=4, max_length=12)
 
 
-class NumberRecyclingIn(BaseModel):
-    phoneNumber: str | None = Field(default=None, pattern=r"^\+[1-9][0-9]{4,14}$")
-    specifiedDate: date
-
-
-class NumberRecyclingOut(BaseModel):
-    phoneNumberRecycled: bool
-
-
 Json = dict[str, Any]
 
 
