@@ -17,9 +17,9 @@ from lineclose.db import models
 from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import LinecloseError, NotFound
 from lineclose.services.bulk import bulk_precheck
+from lineclose.services.closure import ClosureInput, submit
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
-from lineclose.services.requests import ClosureInput, submit
 
 bulk_app = typer.Typer(help="Precheck and close many lines at once.", no_args_is_help=True)
 console = Console()

@@ -23,8 +23,8 @@ from lineclose.db import audit, models
 from lineclose.db.migrate import upgrade
 from lineclose.errors import LinecloseError, NotFound
 from lineclose.logs import configure_logging
+from lineclose.services import closure as request_service
 from lineclose.services import precheck as precheck_service
-from lineclose.services import requests as request_service
 from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import create_staff_token
 from lineclose.services.seed import register_lines_in_hlr, seed_demo

@@ -28,11 +28,11 @@ from lineclose.domain.settlement import quote
 from lineclose.domain.states import Command, RequestState
 from lineclose.ports.errors import Retryable
 from lineclose.ports.messaging import EmailMessage, SmsMessage
+from lineclose.services.closure.transitions import BEGIN_EXECUTION, transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.lines import line_facts, local_today, profile_of
 from lineclose.services.notices import SEND_EMAIL, SEND_SMS, enqueue_email, enqueue_to_contact
 from lineclose.services.port_out import BAR_PORTED_LINE
-from lineclose.services.requests import BEGIN_EXECUTION, transition
 from lineclose.services.sms_callbacks import delivery_reports
 from lineclose.services.views import quote_view
 

@@ -12,10 +12,10 @@ from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.services import ratelimits, retention
+from lineclose.services.closure.transitions import start_execution
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.execution import PURGE_HLR
 from lineclose.services.lines import local_today, profile_of
-from lineclose.services.requests import start_execution
 
 
 @dataclass(frozen=True)

@@ -8,20 +8,19 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from lineclose.db import models
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput
 from lineclose.services import (
+    closure,
     identity,
     ledger,
     numbers,
     operations,
     precheck,
     ratelimits,
-    requests,
 )
 from lineclose.services import port_out as port_out_service
 from lineclose.services.certificates import certificate_pdf, find_certificate, public_view
@@ -85,8 +84,8 @@ def _evidence(items: list[IdentityIn]) -> tuple[IdentityEvidence, ...]:
     return tuple(IdentityEvidence(i.method, i.value) for i in items)
 
 
-def _changes(body: ClosureChanges) -> requests.ClosureInput:
-    return requests.ClosureInput(
+def _changes(body: ClosureChanges) -> closure.ClosureInput:
+    return closure.ClosureInput(
         refund_account=body.refund_account,
         alternate_contact=body.alternate_contact,
         acknowledged_bindings=tuple(body.acknowledged_bindings),
@@ -339,19 +338,8 @@ def submit(
 ) -> JSONResponse:
     """Submit a closure request. Repeating a call with the same Idempotency-Key returns the first request."""
     acting = _channel_for(actor, body.channel)
-    try:
-        submitted = requests.submit(
-            session, deps, acting, body.msisdn, _changes(body), idempotency_key
-        )
-        session.commit()
-    except IntegrityError:
-        # Another process committed the same Idempotency-Key first: answer with its request.
-        session.rollback()
-        if not idempotency_key:
-            raise
-        submitted = requests.submit(
-            session, deps, acting, body.msisdn, _changes(body), idempotency_key
-        )
+    submitted = closure.submit(session, deps, acting, body.msisdn, _changes(body), idempotency_key)
+    session.commit()
     view = _view(session, deps, submitted.request)
     return JSONResponse(
         view,
@@ -364,8 +352,8 @@ def submit(
 def get_request(
     reference: str, session: SessionDep, deps: DepsDep, actor: Anyone
 ) -> dict[str, Any]:
-    request = requests.get_request(session, reference)
-    requests.ensure_can_act(actor, request)
+    request = closure.get_request(session, reference)
+    closure.ensure_can_act(actor, request)
     return _view(session, deps, request)
 
 
@@ -373,18 +361,18 @@ def get_request(
 def resubmit(
     reference: str, body: ClosureChanges, session: SessionDep, deps: DepsDep, actor: Submitter
 ) -> dict[str, Any]:
-    requests.resubmit(session, deps, actor, reference, _changes(body))
+    closure.resubmit(session, deps, actor, reference, _changes(body))
     session.commit()
-    return _view(session, deps, requests.get_request(session, reference))
+    return _view(session, deps, closure.get_request(session, reference))
 
 
 @router.post("/closure-requests/{reference}/withdraw", tags=["closure"])
 def withdraw(
     reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: Submitter
 ) -> dict[str, Any]:
-    requests.withdraw(session, deps, actor, reference, body.note)
+    closure.withdraw(session, deps, actor, reference, body.note)
     session.commit()
-    return _view(session, deps, requests.get_request(session, reference))
+    return _view(session, deps, closure.get_request(session, reference))
 
 
 @router.post("/closure-requests/{reference}/approve", tags=["review"])
@@ -393,19 +381,19 @@ def approve(
 ) -> dict[str, Any]:
     """Approve; a refund above the profile's threshold needs two different approvers: the first
     approval is recorded and the request stays under review until the second."""
-    requests.approve(session, deps, actor, reference, body.note)
+    closure.approve(session, deps, actor, reference, body.note)
     session.commit()
-    return _view(session, deps, requests.get_request(session, reference))
+    return _view(session, deps, closure.get_request(session, reference))
 
 
 @router.post("/closure-requests/{reference}/reject", tags=["review"])
 def reject(
     reference: str, body: RejectIn, session: SessionDep, deps: DepsDep, actor: Decider
 ) -> dict[str, Any]:
-    reasons = [requests.ReviewReason(r.code, r.note) for r in body.reasons]
-    requests.reject(session, deps, actor, reference, reasons)
+    reasons = [closure.ReviewReason(r.code, r.note) for r in body.reasons]
+    closure.reject(session, deps, actor, reference, reasons)
     session.commit()
-    return _view(session, deps, requests.get_request(session, reference))
+    return _view(session, deps, closure.get_request(session, reference))
 
 
 @router.get("/closure-requests", tags=["review"])
@@ -453,9 +441,9 @@ def assign(
     reference: str, body: AssignIn, session: SessionDep, deps: DepsDep, actor: Supervisor
 ) -> dict[str, Any]:
     """Hand an escalated review to a named reviewer."""
-    requests.assign(session, deps, actor, reference, body.reviewer)
+    closure.assign(session, deps, actor, reference, body.reviewer)
     session.commit()
-    return _view(session, deps, requests.get_request(session, reference))
+    return _view(session, deps, closure.get_request(session, reference))
 
 
 @router.get(
@@ -478,7 +466,7 @@ def certificate_document(
     certificate = find_certificate(session, code)
     request = session.get(models.ClosureRequest, certificate.request_id)
     assert request is not None
-    requests.ensure_can_act(actor, request)
+    closure.ensure_can_act(actor, request)
     url = f"{deps.settings.public_base_url}/verify/{certificate.code}"
     return Response(
         certificate_pdf(certificate, url),

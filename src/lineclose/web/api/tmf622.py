@@ -18,7 +18,7 @@ from lineclose.db import models
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.errors import InvalidInput
-from lineclose.services import requests
+from lineclose.services import closure
 from lineclose.services.context import Actor, Scope
 from lineclose.web.api.deps import FRONT_DESK, STAFF, SUBSCRIBER, DepsDep, SessionDep, allow
 
@@ -135,12 +135,12 @@ def create_product_order(
     requested = body.requestedCompletionDate
     if isinstance(requested, datetime):
         requested = requested.date()
-    submitted = requests.submit(
+    submitted = closure.submit(
         session,
         deps,
         actor,
         msisdn,
-        requests.ClosureInput(
+        closure.ClosureInput(
             refund_account=_characteristic(item, "refundAccount"),
             alternate_contact=body.notificationContact,
             requested_date=requested,
@@ -155,6 +155,6 @@ def create_product_order(
 
 @tmf622.get("/productOrder/{order_id}")
 def get_product_order(order_id: str, session: SessionDep, actor: OrderReader) -> dict[str, Any]:
-    request = requests.get_request(session, order_id)
-    requests.ensure_can_act(actor, request)
+    request = closure.get_request(session, order_id)
+    closure.ensure_can_act(actor, request)
     return _order(request)

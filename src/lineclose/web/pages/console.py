@@ -29,7 +29,8 @@ from lineclose.domain.identifiers import (
 )
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError, NotFound, Unauthenticated
-from lineclose.services import identity, operations, precheck, requests
+from lineclose.services import closure, identity, operations, precheck
+from lineclose.services.closure import RejectionReason
 from lineclose.services.context import Actor, Channel, Deps, Role
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.lines import (
@@ -39,7 +40,6 @@ from lineclose.services.lines import (
     parse_msisdn,
     profile_of,
 )
-from lineclose.services.requests import RejectionReason
 from lineclose.services.views import eligibility_view, quote_view
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.request_view import request_view
@@ -447,7 +447,7 @@ def line_action(
         view.check_csrf(csrf)
         line = _line(session, actor, line_id)
         if action == "submit":
-            submitted = requests.submit(
+            submitted = closure.submit(
                 session,
                 deps,
                 actor,
@@ -576,15 +576,15 @@ def request_context(
     current = None
     approval = None
     if row.status in (RequestState.UNDER_REVIEW.value, RequestState.NEEDS_ACTION.value):
-        result = requests.evaluate_request(session, deps, row)
+        result = closure.evaluate_request(session, deps, row)
         current = {
             "blockers": [b.code.value for b in result.blockers],
             "quote": quote_view(result.quote),
         }
         if row.status == RequestState.UNDER_REVIEW.value:
-            first = requests.first_approvals(session, row)
+            first = closure.first_approvals(session, row)
             approval = {
-                "needs_second": requests.needs_second_approver(row, result),
+                "needs_second": closure.needs_second_approver(row, result),
                 "threshold_minor": profile.second_approval_refund_minor.value,
                 "first_by": [staff_label(label) for label in first],
                 "mine": actor.label in first,
@@ -642,8 +642,8 @@ def request_page(
         return signed
     actor, view = signed
     try:
-        row = requests.get_request(session, reference)
-        requests.ensure_can_act(actor, row)
+        row = closure.get_request(session, reference)
+        closure.ensure_can_act(actor, row)
     except LinecloseError as exc:
         return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
     notice = {
@@ -684,14 +684,14 @@ def decide(
     try:
         view.check_csrf(csrf)
         if decision == "approve":
-            requests.approve(session, deps, actor, reference, note.strip())
+            closure.approve(session, deps, actor, reference, note.strip())
         elif decision == "reject":
-            requests.reject(
+            closure.reject(
                 session,
                 deps,
                 actor,
                 reference,
-                [requests.ReviewReason(RejectionReason(c), note) for c in codes],
+                [closure.ReviewReason(RejectionReason(c), note) for c in codes],
             )
         else:
             raise InvalidInput("choose approve or reject", code="decision_required")
@@ -718,8 +718,8 @@ def _request_refused(
 ) -> Response:
     """The request page again with the reason for the refusal and what the reviewer typed."""
     try:
-        row = requests.get_request(session, reference)
-        requests.ensure_can_act(actor, row)
+        row = closure.get_request(session, reference)
+        closure.ensure_can_act(actor, row)
     except LinecloseError:
         return view.render("error.html", {**_base(actor), "message": view.error_text(exc)})
     return view.render(
@@ -736,7 +736,7 @@ def _request_refused(
 
 def _still_under_review(session: Session, reference: str) -> bool:
     """An approval that leaves the request under review was a first of two approvals."""
-    return requests.get_request(session, reference).status == RequestState.UNDER_REVIEW.value
+    return closure.get_request(session, reference).status == RequestState.UNDER_REVIEW.value
 
 
 @router.post("/requests/{reference}/assign")
@@ -755,7 +755,7 @@ def assign(
     actor, view = signed
     try:
         view.check_csrf(csrf)
-        requests.assign(session, deps, actor, reference, reviewer)
+        closure.assign(session, deps, actor, reference, reviewer)
         session.commit()
     except LinecloseError as exc:
         session.rollback()

@@ -22,7 +22,7 @@ from lineclose.db import models
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.errors import InvalidInput, LinecloseError, NotFound, Unauthenticated
-from lineclose.services import identity, ledger, precheck, ratelimits, requests
+from lineclose.services import closure, identity, ledger, precheck, ratelimits
 from lineclose.services.certificates import certificate_pdf, find_certificate
 from lineclose.services.context import Actor, Channel, Deps
 from lineclose.services.lines import ensure_can_see_line, local_today, profile_of
@@ -705,7 +705,7 @@ def submit(
         line = _own_line(session, actor, line_id)
         if confirm != "1":
             raise LinecloseError("confirm", code="confirm_required")
-        submitted = requests.submit(
+        submitted = closure.submit(
             session,
             deps,
             actor,
@@ -734,8 +734,8 @@ def submit(
 
 
 def _own_request(session: Session, actor: Actor, reference: str) -> models.ClosureRequest:
-    found = requests.get_request(session, reference)
-    requests.ensure_can_act(actor, found)
+    found = closure.get_request(session, reference)
+    closure.ensure_can_act(actor, found)
     return found
 
 
@@ -790,7 +790,7 @@ def withdraw(
         reference,
         csrf,
         {},
-        lambda actor: requests.withdraw(session, deps, actor, reference, "withdrawn in the portal"),
+        lambda actor: closure.withdraw(session, deps, actor, reference, "withdrawn in the portal"),
     )
 
 
@@ -826,12 +826,12 @@ def resubmit(
         reference,
         csrf,
         form,
-        lambda actor: requests.resubmit(
+        lambda actor: closure.resubmit(
             session,
             deps,
             actor,
             reference,
-            requests.ClosureInput(
+            closure.ClosureInput(
                 refund_account=refund_account.strip() or None,
                 alternate_contact=alternate_contact.strip() or None,
                 acknowledged_bindings=tuple(choices["ack"]),
