@@ -271,7 +271,10 @@ class OutboxRow(Base):
     step: Mapped[str] = mapped_column(String(32))
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(12))  # pending | done | dead
+    status: Mapped[str] = mapped_column(
+        String(12)
+    )  # an OutboxStatus: pending | done | dead | uncertain
+    # (step: a domain.outbox.Step)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     available_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]

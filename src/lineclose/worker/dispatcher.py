@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lineclose.db.models import OutboxRow
 from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim
+from lineclose.domain.outbox import OutboxStatus
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
@@ -65,7 +66,7 @@ class Worker:
                 .where(
                     OutboxRow.id == claimed.id,
                     OutboxRow.locked_by == self.name,
-                    OutboxRow.status == "pending",
+                    OutboxRow.status == OutboxStatus.PENDING,
                 )
                 .values(result={ATTEMPTED_AT: now.isoformat(), "attempt": claimed.attempts})
             )
@@ -83,9 +84,9 @@ class Worker:
         `uncertain`, not dead: its gateway call may have gone through."""
         now = self.deps.clock.now()
         dead = final or claimed.attempts >= self.deps.settings.worker_max_attempts
-        status = "pending"
+        status = OutboxStatus.PENDING
         if dead:
-            status = "uncertain" if marked and not clear_mark else "dead"
+            status = OutboxStatus.UNCERTAIN if marked and not clear_mark else OutboxStatus.DEAD
         values: dict[str, Any] = {
             "status": status,
             "available_at": now + backoff(claimed.attempts),
@@ -101,7 +102,7 @@ class Worker:
                 .where(OutboxRow.id == claimed.id, OutboxRow.locked_by == self.name)
                 .values(**values)
             )
-        return "retried" if status == "pending" else "dead"
+        return "retried" if status == OutboxStatus.PENDING else "dead"
 
     def run_one(self) -> str | None:
         """Perform one due step; returns 'done', 'retried', 'dead', or None when nothing is due."""
@@ -129,10 +130,10 @@ class Worker:
                 row = session.execute(
                     select(OutboxRow).where(OutboxRow.id == claimed.id).with_for_update()
                 ).scalar_one()
-                if row.status != "pending" or row.locked_by != self.name:
+                if row.status != OutboxStatus.PENDING or row.locked_by != self.name:
                     return None  # our lease ran out and another worker took the step
                 row.result = step.record(session, self.deps, claimed, outcome)
-                row.status = "done"
+                row.status = OutboxStatus.DONE
                 row.done_at = self.deps.clock.now()
                 row.locked_until = None
                 row.last_error = None

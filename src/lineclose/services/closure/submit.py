@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.domain.eligibility import Eligibility
+from lineclose.domain.facts import LineStatus
 from lineclose.domain.states import Command, RequestState
 from lineclose.errors import Conflict, IdempotencyMismatch, TransitionNotAllowed
 from lineclose.services.closure.input import ClosureInput, apply_input
@@ -66,7 +67,7 @@ def _ensure_no_open_request(session: Session, line: models.Line) -> None:
             code="open_request_exists",
             reference=open_request,
         )
-    if line.status == "closed":
+    if line.status == LineStatus.CLOSED:
         raise Conflict("this line is already closed", code="line_closed")
 
 

@@ -8,13 +8,14 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models, outbox
 from lineclose.domain.identifiers import mask_msisdn
+from lineclose.domain.outbox import Step
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
 from lineclose.errors import TransitionNotAllowed
 from lineclose.services.context import Actor, Deps
 from lineclose.services.lines import profile_of
 from lineclose.services.notices import enqueue_sms
 
-BEGIN_EXECUTION = "begin_execution"
+BEGIN_EXECUTION = Step.BEGIN_EXECUTION
 
 
 def transition(

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
-from lineclose.domain.facts import IdentityMethod
+from lineclose.domain.facts import IdentityMethod, LineStatus
 from lineclose.domain.identifiers import mask_contact, mask_msisdn
 from lineclose.errors import ChallengeFailed, Forbidden, InvalidInput, RateLimited, TooManyAttempts
 from lineclose.security.secrets_hashing import code_digest, new_numeric_code, same
@@ -54,7 +54,7 @@ def start_otp(
         ratelimits.consume(session, deps, limit, msisdn)
     line = find_line(session, msisdn)
     ensure_not_locked(session, deps, line)
-    if line.status == "closed":
+    if line.status == LineStatus.CLOSED:
         raise InvalidInput("this line is closed and cannot receive codes", code="line_closed")
     alternate = None
     if line.lost_reported:
