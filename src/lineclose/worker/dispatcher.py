@@ -18,6 +18,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -34,11 +35,23 @@ from lineclose.services.execution import STEPS, OutcomeUnknown
 log = logging.getLogger("lineclose.worker")
 
 
+class RunOutcome(StrEnum):
+    """What one turn of the worker did. `LEASE_LOST` is not idleness: another worker took the
+    step after this one's lease ran out, and other steps may well be due."""
+
+    DONE = "done"
+    RETRIED = "retried"
+    DEAD = "dead"
+    LEASE_LOST = "lease_lost"
+    IDLE = "idle"
+
+
 @dataclass
 class RunReport:
     done: int = 0
     retried: int = 0
     dead: int = 0
+    lease_lost: int = 0
 
 
 class Worker:
@@ -79,7 +92,7 @@ class Worker:
         final: bool,
         marked: bool = False,
         clear_mark: bool = False,
-    ) -> str:
+    ) -> RunOutcome:
         """Retry later or give up. A step given up on while its attempt mark stands becomes
         `uncertain`, not dead: its gateway call may have gone through."""
         now = self.deps.clock.now()
@@ -102,20 +115,20 @@ class Worker:
                 .where(OutboxRow.id == claimed.id, OutboxRow.locked_by == self.name)
                 .values(**values)
             )
-        return "retried" if status == OutboxStatus.PENDING else "dead"
+        return RunOutcome.RETRIED if status == OutboxStatus.PENDING else RunOutcome.DEAD
 
-    def run_one(self) -> str | None:
-        """Perform one due step; returns 'done', 'retried', 'dead', or None when nothing is due."""
+    def run_one(self) -> RunOutcome:
+        """Perform one due step and say what became of it; `IDLE` when nothing is due."""
         claimed = self._claim()
         if claimed is None:
-            return None
+            return RunOutcome.IDLE
         step = STEPS.get(claimed.step)
         if step is None:
             return self._fail(claimed, f"no handler for step {claimed.step}", final=True)
         marked = step.resolve is not None
         calls_gateway = not (marked and claimed.attempted_at is not None)
         if marked and calls_gateway and not self._mark_attempt(claimed):
-            return None  # our lease ran out and another worker took the step
+            return RunOutcome.LEASE_LOST  # our lease ran out and another worker took the step
         try:
             outcome: dict[str, Any] = {}
             if step.call is not None and calls_gateway:
@@ -131,7 +144,7 @@ class Worker:
                     select(OutboxRow).where(OutboxRow.id == claimed.id).with_for_update()
                 ).scalar_one()
                 if row.status != OutboxStatus.PENDING or row.locked_by != self.name:
-                    return None  # our lease ran out and another worker took the step
+                    return RunOutcome.LEASE_LOST  # another worker took the step meanwhile
                 row.result = step.record(session, self.deps, claimed, outcome)
                 row.status = OutboxStatus.DONE
                 row.done_at = self.deps.clock.now()
@@ -160,21 +173,22 @@ class Worker:
             error = f"unexpected {type(exc).__name__}"
             return self._fail(claimed, error, final=False, marked=marked)
         log.info("step %s %s done", claimed.step, claimed.key)
-        return "done"
+        return RunOutcome.DONE
 
     def run_sweeps(self) -> sweeps.SweepReport:
         with self.sessions.begin() as session:
             return sweeps.run_all(session, self.deps)
 
     def run_until_idle(self, max_steps: int = 10_000) -> RunReport:
-        """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs)."""
+        """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs).
+        A lost lease does not end the run: the step went to another worker, not the queue empty."""
         report = RunReport()
         self.run_sweeps()
         for _ in range(max_steps):
             outcome = self.run_one()
-            if outcome is None:
+            if outcome is RunOutcome.IDLE:
                 break
-            setattr(report, outcome, getattr(report, outcome) + 1)
+            setattr(report, outcome.value, getattr(report, outcome.value) + 1)
         return report
 
     def run_forever(self, sweep_every: float = 30.0) -> None:
@@ -191,8 +205,8 @@ class Worker:
                 outcome = self.run_one()
             except Exception:
                 log.exception("worker loop error")
-                outcome = None
-            if outcome is None:
+                outcome = RunOutcome.IDLE
+            if outcome is RunOutcome.IDLE:
                 self._stop.wait(poll)
                 since_sweep += poll
 
