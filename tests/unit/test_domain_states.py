@@ -71,9 +71,63 @@ def test_every_unlisted_transition_is_refused(pair: tuple[RequestState | None, C
     assert refused.value.command is command
 
 
-def test_every_state_and_command_combination_is_either_allowed_or_refused() -> None:
-    assert len(ALL_PAIRS) == (len(RequestState) + 1) * len(Command)
-    assert len(EXPECTED_TRANSITIONS) + len(REFUSED_PAIRS) == len(ALL_PAIRS)
+# Every (state, command) cell written out: the target state, or "." where the command is refused.
+# Columns: submit, raise_blockers, queue_for_review, resubmit, approve, record_first_approval,
+# reject, schedule, execute, complete, withdraw.
+GRID = """
+new          submitted .            .            .         .        .            .        .         .         .      .
+submitted    .         needs_action under_review .         .        .            .        .         .         .      withdrawn
+needs_action .         .            .            submitted .        .            .        .         .         .      withdrawn
+under_review .         .            .            .         approved under_review rejected .         .         .      withdrawn
+rejected     .         .            .            submitted .        .            .        .         .         .      withdrawn
+approved     .         .            .            .         .        .            .        scheduled executing .      withdrawn
+scheduled    .         .            .            .         .        .            .        .         executing .      withdrawn
+executing    .         .            .            .         .        .            .        .         .         closed .
+closed       .         .            .            .         .        .            .        .         .         .      .
+withdrawn    .         .            .            .         .        .            .        .         .         .      .
+"""
+GRID_COLUMNS = [
+    C.SUBMIT,
+    C.RAISE_BLOCKERS,
+    C.QUEUE_FOR_REVIEW,
+    C.RESUBMIT,
+    C.APPROVE,
+    C.RECORD_FIRST_APPROVAL,
+    C.REJECT,
+    C.SCHEDULE,
+    C.EXECUTE,
+    C.COMPLETE,
+    C.WITHDRAW,
+]
+
+
+def _grid() -> dict[tuple[RequestState | None, Command], RequestState | None]:
+    cells: dict[tuple[RequestState | None, Command], RequestState | None] = {}
+    for row in GRID.strip().splitlines():
+        origin, *targets = row.split()
+        state = None if origin == "new" else RequestState(origin)
+        assert len(targets) == len(GRID_COLUMNS), row
+        for command, target in zip(GRID_COLUMNS, targets, strict=True):
+            cells[(state, command)] = None if target == "." else RequestState(target)
+    return cells
+
+
+def test_the_grid_covers_every_state_and_command_once() -> None:
+    assert set(GRID_COLUMNS) == set(Command)
+    assert set(_grid()) == set(ALL_PAIRS)
+
+
+@pytest.mark.parametrize("pair", ALL_PAIRS, ids=_pair_id)
+def test_each_state_and_command_does_what_the_written_grid_says(
+    pair: tuple[RequestState | None, Command],
+) -> None:
+    state, command = pair
+    expected = _grid()[pair]
+    if expected is None:
+        with pytest.raises(TransitionRefused):
+            next_state(state, command)
+    else:
+        assert next_state(state, command) is expected
 
 
 @pytest.mark.parametrize(
