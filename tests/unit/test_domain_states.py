@@ -73,18 +73,31 @@ def test_every_unlisted_transition_is_refused(pair: tuple[RequestState | None, C
 
 # Every (state, command) cell written out: the target state, or "." where the command is refused.
 # Columns: submit, raise_blockers, queue_for_review, resubmit, approve, record_first_approval,
-# reject, schedule, execute, complete, withdraw.
+# reject, schedule, execute, complete, withdraw. Rows and cells use the short names below.
+SHORT = {
+    "new": None,
+    "sub": S.SUBMITTED,
+    "act": S.NEEDS_ACTION,
+    "rev": S.UNDER_REVIEW,
+    "rej": S.REJECTED,
+    "apr": S.APPROVED,
+    "sch": S.SCHEDULED,
+    "exe": S.EXECUTING,
+    "clo": S.CLOSED,
+    "wdr": S.WITHDRAWN,
+}
 GRID = """
-new          submitted .            .            .         .        .            .        .         .         .      .
-submitted    .         needs_action under_review .         .        .            .        .         .         .      withdrawn
-needs_action .         .            .            submitted .        .            .        .         .         .      withdrawn
-under_review .         .            .            .         approved under_review rejected .         .         .      withdrawn
-rejected     .         .            .            submitted .        .            .        .         .         .      withdrawn
-approved     .         .            .            .         .        .            .        scheduled executing .      withdrawn
-scheduled    .         .            .            .         .        .            .        .         executing .      withdrawn
-executing    .         .            .            .         .        .            .        .         .         closed .
-closed       .         .            .            .         .        .            .        .         .         .      .
-withdrawn    .         .            .            .         .        .            .        .         .         .      .
+     sub blk que res apr 1st rej sch exe cmp wdr
+new  sub  .   .   .   .   .   .   .   .   .   .
+sub   .  act rev  .   .   .   .   .   .   .  wdr
+act   .   .   .  sub  .   .   .   .   .   .  wdr
+rev   .   .   .   .  apr rev rej  .   .   .  wdr
+rej   .   .   .  sub  .   .   .   .   .   .  wdr
+apr   .   .   .   .   .   .   .  sch exe  .  wdr
+sch   .   .   .   .   .   .   .   .  exe  .  wdr
+exe   .   .   .   .   .   .   .   .   .  clo  .
+clo   .   .   .   .   .   .   .   .   .   .   .
+wdr   .   .   .   .   .   .   .   .   .   .   .
 """
 GRID_COLUMNS = [
     C.SUBMIT,
@@ -103,12 +116,11 @@ GRID_COLUMNS = [
 
 def _grid() -> dict[tuple[RequestState | None, Command], RequestState | None]:
     cells: dict[tuple[RequestState | None, Command], RequestState | None] = {}
-    for row in GRID.strip().splitlines():
+    for row in GRID.strip().splitlines()[1:]:
         origin, *targets = row.split()
-        state = None if origin == "new" else RequestState(origin)
         assert len(targets) == len(GRID_COLUMNS), row
         for command, target in zip(GRID_COLUMNS, targets, strict=True):
-            cells[(state, command)] = None if target == "." else RequestState(target)
+            cells[(SHORT[origin], command)] = None if target == "." else SHORT[target]
     return cells
 
 
