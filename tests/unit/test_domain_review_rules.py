@@ -23,6 +23,7 @@ from lineclose.domain.rejections import (
     ReviewReason,
     rejection_detail,
 )
+from lineclose.i18n import render_notice
 
 THRESHOLD = 50_000
 
@@ -96,18 +97,18 @@ def test_the_alternate_contact_is_an_address_or_another_number() -> None:
 
 
 def test_a_reference_reads_back_to_itself_whatever_the_case_spacing_and_dashes() -> None:
-    reference = format_reference(2026, "7KQ4MX2P9D")
-    assert reference.startswith("LC-2026-7KQ4-MX2P-9D")
-    assert len(reference) == len("LC-2026-XXXX-XXXX-XXX")
+    reference = format_reference(2026, "7KQ4MX2P9")
+    assert reference.startswith("LC-2026-7KQ4M-X2P9")
+    assert len(reference) == len("LC-2026-XXXXX-XXXXX")
     spoken = reference.lower().replace("-", " ")
     assert parse_reference(spoken) == reference
-    with_letters = format_reference(2026, "7KQ4MX2P10")
+    with_letters = format_reference(2026, "7KQ4MX210")
     body = with_letters.removeprefix("LC-2026-")
     assert parse_reference("LC-2026-" + body.replace("1", "l").replace("0", "O")) == with_letters
 
 
 def test_every_single_mistyped_character_is_caught_by_the_check_character() -> None:
-    body = "7KQ4MX2P9D"
+    body = "7KQ4MX2P9"
     full = body + check_character(body)
     for position, wrong in itertools.product(range(len(full)), ALPHABET):
         if wrong == full[position]:
@@ -122,5 +123,19 @@ def test_references_of_earlier_shapes_are_still_looked_up_as_typed() -> None:
 
 
 def test_a_reference_body_is_drawn_from_the_injected_randomness() -> None:
-    draws = iter(range(10))
-    assert random_body(lambda n: next(draws) % n) == ALPHABET[:10]
+    draws = iter(range(9))
+    assert random_body(lambda n: next(draws) % n) == ALPHABET[:9]
+
+
+@pytest.mark.parametrize("notice", ["request_received", "approved", "needs_action"])
+def test_a_chinese_notice_carrying_a_reference_fits_one_sms_segment(notice: str) -> None:
+    text = render_notice(
+        notice,
+        "zh_CN",
+        reference=format_reference(2026, "7KQ4MX2P9"),
+        msisdn="139****0404",
+        operator="Test CN",
+        date="2026-11-30",
+        action="ARREARS",
+    )
+    assert len(text.encode("utf-16-le")) // 2 <= 70  # one UCS-2 segment
