@@ -38,10 +38,10 @@ from lineclose.domain.facts import IdentityMethod
 from lineclose.security.vault import new_key_line
 from lineclose.services import numbers
 from lineclose.services.bulk import bulk_precheck
+from lineclose.services.closure import ClosureInput, submit
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence, create_staff_token
 from lineclose.services.provisioning import LineSpec, add_operator, add_subscriber
-from lineclose.services.requests import ClosureInput, submit
 from lineclose.services.seed import iccid
 from lineclose.web.app import create_app
 

@@ -130,8 +130,10 @@ class TestEmailGatewayContract:
         with pytest.raises(Retryable):
             gateway.ping()
 
-    def test_ping_passes_when_up(self, backend: Backend) -> None:
-        backend.gateway.ping()
+    def test_ping_passes_when_up_and_only_then(self, backend: Backend) -> None:
+        assert backend.gateway.ping() is None
+        with pytest.raises(Retryable):
+            backend.unreachable().ping()
 
 
 class TestSmtpSpecifics:

@@ -266,8 +266,13 @@ class TestHlrContract:
 
         assert backend.stored(imsi) is None
 
-    def test_ping_succeeds_when_reachable(self, backend: Backend) -> None:
-        backend.hlr.ping()
+    def test_ping_succeeds_when_reachable_and_only_then(self, backend: Backend) -> None:
+        assert backend.hlr.ping() is None
+        unreachable = list(backend.unreachable())
+        assert unreachable
+        for hlr in unreachable:
+            with pytest.raises(Retryable):
+                hlr.ping()
 
     def test_every_call_is_retryable_when_the_hlr_cannot_be_reached(self, backend: Backend) -> None:
         imsi, msisdn = fresh_imsi(), fresh_msisdn()

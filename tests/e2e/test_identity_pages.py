@@ -13,7 +13,7 @@ from sqlalchemy import select
 from lineclose.db import models
 from lineclose.domain.facts import IdentityMethod
 from lineclose.security.secrets_hashing import verify_password
-from lineclose.services import requests
+from lineclose.services import closure
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence, create_staff_token
 from lineclose.services.lines import find_line
@@ -173,12 +173,12 @@ def _large_refund_under_review(live: Live) -> str:
         register_lines_in_hlr(session, live.app.deps)
     agent = Actor(Role.AGENT, "e2e-agent", Channel.STORE)
     with live.app.sessions.begin() as session:
-        submitted = requests.submit(
+        submitted = closure.submit(
             session,
             live.app.deps,
             agent,
             spec.msisdn,
-            requests.ClosureInput(
+            closure.ClosureInput(
                 refund_account="6222020200112233445",
                 alternate_contact="wang@example.org",
                 identity=(IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN),),
@@ -206,7 +206,7 @@ def test_a_large_refund_takes_two_different_reviewers(live: Live, browser: Any) 
     )
 
     with live.app.sessions.begin() as session:
-        requests.get_request(session, reference).escalated_at = START  # overdue, say
+        closure.get_request(session, reference).escalated_at = START  # overdue, say
     supervisor = new_page(browser, "en-GB")
     staff_sign_in(supervisor, live, live.tokens["supervisor"])
     supervisor.goto(f"{live.url}/console/requests/{reference}")

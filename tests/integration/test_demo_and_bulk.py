@@ -38,12 +38,29 @@ def test_the_demo_data_shows_every_blocker(app: App) -> None:
 def test_bulk_precheck_agrees_with_the_single_line_precheck(app: App) -> None:
     with app.sessions.begin() as session:
         seed_demo(session, app.deps)
+    seen: dict[str, list[str]] = {}
     with app.sessions() as session:
         for operator in session.execute(select(models.Operator)).scalars().all():
-            for verdict in bulk_precheck(session, app.deps, operator):
+            verdicts = list(bulk_precheck(session, app.deps, operator))
+            in_service = set(
+                session.execute(
+                    select(models.Line.msisdn).where(
+                        models.Line.operator_id == operator.id, models.Line.status != "closed"
+                    )
+                ).scalars()
+            )
+            assert len(verdicts) == len(in_service)
+            assert {v.msisdn for v in verdicts} == in_service
+            for verdict in verdicts:
                 single = precheck(session, app.deps, ADMIN, verdict.msisdn)
                 assert verdict.eligibility.blocker_codes == single.blocker_codes
                 assert verdict.eligibility.quote == single.quote
+                seen[verdict.msisdn] = list(verdict.eligibility.blocker_codes)
+    # The demo's stories reach the bulk path with the blockers they were written to show.
+    assert len(seen) >= 9
+    assert seen["+8613800138001"] == ["IDENTITY_NOT_VERIFIED"]
+    assert "ARREARS" in seen["+8613800138002"]
+    assert "LEGAL_HOLD" in seen["+8613800138006"]
 
 
 def test_a_fleet_closes_in_bulk_and_each_line_gets_its_own_request(

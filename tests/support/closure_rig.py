@@ -31,7 +31,7 @@ from lineclose.config import Settings
 from lineclose.db import models
 from lineclose.domain.facts import IdentityMethod
 from lineclose.ports.hlr import Hlr
-from lineclose.services import operations, requests
+from lineclose.services import closure, operations
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.notices import SEND_SMS
@@ -116,17 +116,17 @@ class Rig:
                         service_password=None,
                     )
                     made.append((line.imsi, line.msisdn.lstrip("+")))
-                    submitted = requests.submit(
+                    submitted = closure.submit(
                         session,
                         self.app.deps,
                         AGENT,
                         line.msisdn,
-                        requests.ClosureInput(
+                        closure.ClosureInput(
                             refund_account="6222020200112233445",
                             identity=(IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN),),
                         ),
                     )
-                    requests.approve(session, self.app.deps, REVIEWER, submitted.request.reference)
+                    closure.approve(session, self.app.deps, REVIEWER, submitted.request.reference)
                     references.append(submitted.request.reference)
         for imsi, msisdn in made:
             self.hlr.create_subscriber(imsi, msisdn)  # type: ignore[attr-defined]

@@ -15,10 +15,10 @@ from lineclose.config import Settings
 from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import LinecloseError
 from lineclose.services.bulk import bulk_precheck
+from lineclose.services.closure import ClosureInput, submit
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.reads.fleet import active_fleet_numbers, lines_in_service, operator_by_code
-from lineclose.services.requests import ClosureInput, submit
 
 bulk_app = typer.Typer(help="Precheck and close many lines at once.", no_args_is_help=True)
 console = Console()

@@ -268,10 +268,11 @@ class OutboxRow(Base):
     __table_args__ = (Index("ix_outbox_due", "status", "available_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("closure_requests.id"), index=True)
-    step: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))  # a domain.outbox.Step
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    status: Mapped[str] = mapped_column(String(12))  # pending | done | dead
+    # A domain.outbox.OutboxStatus: pending | done | dead | uncertain.
+    status: Mapped[str] = mapped_column(String(12))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     available_at: Mapped[datetime]
     locked_until: Mapped[datetime | None]
@@ -375,4 +376,6 @@ class InboundSms(Base):
     received_at: Mapped[datetime]
 
 
+# Models in their own modules register on Base when this module is imported.
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
+from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402

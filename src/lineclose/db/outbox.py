@@ -10,6 +10,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db.models import OutboxRow
+from lineclose.domain.outbox import OutboxStatus
 
 
 def enqueue(
@@ -32,7 +33,7 @@ def enqueue(
         step=step,
         idempotency_key=key,
         payload=payload or {},
-        status="pending",
+        status=OutboxStatus.PENDING,
         attempts=0,
         available_at=available_at or now,
         created_at=now,
@@ -65,7 +66,7 @@ def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Cla
     candidate = session.execute(
         select(OutboxRow.id)
         .where(
-            OutboxRow.status == "pending",
+            OutboxRow.status == OutboxStatus.PENDING,
             OutboxRow.available_at <= now,
             or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
         )
@@ -79,7 +80,7 @@ def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Cla
         update(OutboxRow)
         .where(
             OutboxRow.id == candidate,
-            OutboxRow.status == "pending",
+            OutboxRow.status == OutboxStatus.PENDING,
             or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
         )
         .values(locked_until=now + lease, locked_by=worker, attempts=OutboxRow.attempts + 1)

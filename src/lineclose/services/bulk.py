@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.domain import facts as f
 from lineclose.domain.eligibility import Eligibility, evaluate
+from lineclose.domain.facts import LineStatus
 from lineclose.domain.states import OPEN_STATES
 from lineclose.services.context import Deps
 from lineclose.services.lines import (
@@ -59,7 +60,7 @@ def bulk_precheck(
     intent = f.ClosureIntent(identity_methods=identity_methods)
     query = (
         select(models.Line)
-        .where(models.Line.operator_id == operator.id, models.Line.status != "closed")
+        .where(models.Line.operator_id == operator.id, models.Line.status != LineStatus.CLOSED)
         .order_by(models.Line.id)
     )
     if fleet_account is not None:

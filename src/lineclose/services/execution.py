@@ -23,23 +23,19 @@ from sqlalchemy.orm import Session
 from lineclose.db import audit, models, outbox
 from lineclose.db.outbox import Claimed
 from lineclose.domain.aging import NumberState, aging_until
+from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import mask_msisdn, mask_name
+from lineclose.domain.outbox import Step
 from lineclose.domain.settlement import quote
 from lineclose.domain.states import Command, RequestState
 from lineclose.ports.errors import Retryable
 from lineclose.ports.messaging import EmailMessage, SmsMessage
+from lineclose.services.closure.transitions import transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.lines import line_facts, local_today, profile_of
-from lineclose.services.notices import SEND_EMAIL, SEND_SMS, enqueue_email, enqueue_to_contact
-from lineclose.services.port_out import BAR_PORTED_LINE
-from lineclose.services.requests import BEGIN_EXECUTION, transition
+from lineclose.services.notices import enqueue_email, enqueue_to_contact
 from lineclose.services.sms_callbacks import delivery_reports
 from lineclose.services.views import quote_view
-
-BAR_LINE = "bar_line"
-SETTLE = "settle"
-FINALIZE = "finalize"
-PURGE_HLR = "purge_hlr"
 
 Result = dict[str, Any]
 Handler = Callable[[Session, Deps, Claimed], Result]
@@ -64,8 +60,8 @@ def begin_execution(session: Session, deps: Deps, claimed: Claimed) -> Result:
     if request.status not in (RequestState.APPROVED.value, RequestState.SCHEDULED.value):
         return {"skipped": f"request is {request.status}"}
     transition(session, deps, request, Command.EXECUTE, SYSTEM_ACTOR)
-    request.line.status = "closing"
-    _next(session, deps, request, BAR_LINE)
+    request.line.status = LineStatus.CLOSING
+    _next(session, deps, request, Step.BAR_LINE)
     return {"state": RequestState.EXECUTING.value}
 
 
@@ -90,7 +86,7 @@ def record_bar(session: Session, deps: Deps, claimed: Claimed, result: Result) -
         str(request.line_id),
         {"msisdn": mask_msisdn(request.line.msisdn)},
     )
-    _next(session, deps, request, SETTLE)
+    _next(session, deps, request, Step.SETTLE)
     return result
 
 
@@ -156,7 +152,7 @@ def settle(session: Session, deps: Deps, claimed: Claimed) -> Result:
         request.reference,
         {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor},
     )
-    _next(session, deps, request, FINALIZE)
+    _next(session, deps, request, Step.FINALIZE)
     return {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor}
 
 
@@ -197,7 +193,7 @@ def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
             },
         )
     )
-    line.status = "closed"
+    line.status = LineStatus.CLOSED
     line.closed_at = now
     number = session.get(models.Number, line.msisdn)
     until = aging_until(today, profile)
@@ -340,7 +336,7 @@ def record_nothing(session: Session, deps: Deps, claimed: Claimed, result: Resul
 
 
 @dataclass(frozen=True)
-class Step:
+class StepHandler:
     """A step that only changes the database runs `record` alone, in the step's transaction.
 
     A step that calls an outside system reads what it needs (`prepare`), makes the call with
@@ -357,21 +353,23 @@ class Step:
     resolve: Callable[[Session, Deps, Claimed], Result] | None = None
 
 
-def _db_only(handler: Handler) -> Step:
-    return Step(record=lambda session, deps, claimed, _: handler(session, deps, claimed))
+def _db_only(handler: Handler) -> StepHandler:
+    return StepHandler(record=lambda session, deps, claimed, _: handler(session, deps, claimed))
 
 
-STEPS: dict[str, Step] = {
-    BEGIN_EXECUTION: _db_only(begin_execution),
-    BAR_LINE: Step(record=record_bar, prepare=read_line_identity, call=call_hlr_bar),
-    SETTLE: _db_only(settle),
-    FINALIZE: _db_only(finalize),
-    SEND_SMS: Step(
+STEPS: dict[str, StepHandler] = {
+    Step.BEGIN_EXECUTION: _db_only(begin_execution),
+    Step.BAR_LINE: StepHandler(record=record_bar, prepare=read_line_identity, call=call_hlr_bar),
+    Step.SETTLE: _db_only(settle),
+    Step.FINALIZE: _db_only(finalize),
+    Step.SEND_SMS: StepHandler(
         record=record_nothing, prepare=no_preparation, call=call_sms, resolve=resolve_sms
     ),
-    SEND_EMAIL: Step(
+    Step.SEND_EMAIL: StepHandler(
         record=record_nothing, prepare=no_preparation, call=call_email, resolve=resolve_email
     ),
-    PURGE_HLR: Step(record=record_nothing, prepare=no_preparation, call=call_hlr_purge),
-    BAR_PORTED_LINE: Step(record=record_nothing, prepare=no_preparation, call=call_hlr_bar_ported),
+    Step.PURGE_HLR: StepHandler(record=record_nothing, prepare=no_preparation, call=call_hlr_purge),
+    Step.BAR_PORTED_LINE: StepHandler(
+        record=record_nothing, prepare=no_preparation, call=call_hlr_bar_ported
+    ),
 }

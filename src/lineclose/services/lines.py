@@ -31,7 +31,7 @@ def line_by_msisdn(session: Session, msisdn: str) -> models.Line | None:
     return session.execute(
         select(models.Line)
         .where(models.Line.msisdn == msisdn)
-        .order_by(models.Line.status == "closed", models.Line.id.desc())
+        .order_by(models.Line.status == f.LineStatus.CLOSED, models.Line.id.desc())
         .limit(1)
     ).scalar_one_or_none()
 

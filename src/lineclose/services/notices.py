@@ -8,11 +8,12 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import outbox
 from lineclose.domain.identifiers import mask_contact
+from lineclose.domain.outbox import Step
 from lineclose.i18n import render_notice
 from lineclose.services.context import Deps
 
-SEND_SMS = "send_sms"
-SEND_EMAIL = "send_email"
+SEND_SMS = Step.SEND_SMS
+SEND_EMAIL = Step.SEND_EMAIL
 
 
 def _enqueue(

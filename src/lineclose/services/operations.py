@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
+from lineclose.domain.outbox import OutboxStatus
 from lineclose.errors import Conflict, Forbidden, NotFound
 from lineclose.services.context import Actor, Deps, Role
 
@@ -18,13 +19,13 @@ def retry_dead_letter(session: Session, deps: Deps, actor: Actor, row_id: int) -
     row = session.get(models.OutboxRow, row_id)
     if row is None:
         raise NotFound("no such outbox step", code="unknown_step")
-    if row.status not in ("dead", "uncertain"):
+    if row.status not in (OutboxStatus.DEAD, OutboxStatus.UNCERTAIN):
         raise Conflict(f"the step is {row.status}, not dead or uncertain", code="not_dead")
     now = deps.clock.now()
     was = row.status
-    if was == "uncertain":
+    if was == OutboxStatus.UNCERTAIN:
         row.result = None
-    row.status = "pending"
+    row.status = OutboxStatus.PENDING
     row.attempts = 0
     row.available_at = now
     row.locked_until = None

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models, outbox
 from lineclose.domain.aging import NumberState
+from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import mask_msisdn
+from lineclose.domain.outbox import Step
 from lineclose.domain.states import OPEN_STATES
 from lineclose.errors import Conflict, NotFound
 from lineclose.services.context import Actor, Deps
 from lineclose.services.lines import ensure_can_see_line, find_line
-
-BAR_PORTED_LINE = "bar_ported_line"
 
 
 def complete_port_out(
@@ -51,7 +51,7 @@ def complete_port_out(
         )
     now = deps.clock.now()
     order.status = "done"
-    line.status = "closed"
+    line.status = LineStatus.CLOSED
     line.closed_at = now
     number = session.get(models.Number, line.msisdn)
     if number is None:
@@ -65,7 +65,7 @@ def complete_port_out(
     outbox.enqueue(
         session,
         now,
-        BAR_PORTED_LINE,
+        Step.BAR_PORTED_LINE,
         f"port-out:{order.reference}:bar",
         {"imsi": line.imsi, "msisdn": line.msisdn},
     )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.domain.aging import NumberState
+from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import (
     mask_id_number,
     normalize_iccid,
@@ -119,7 +120,7 @@ def add_line(
         imsi=normalize_imsi(spec.imsi),
         kind=spec.kind,
         payment=spec.payment,
-        status="active",
+        status=LineStatus.ACTIVE,
         currency=profile.currency,
         monthly_fee_minor=spec.monthly_fee_minor,
         billing_day=spec.billing_day,

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
+from lineclose.domain.facts import LineStatus
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.lines import local_today, profile_of
 
@@ -52,8 +53,8 @@ class RetentionReport:
 
 def _candidates(session: Session) -> list[models.Subscriber]:
     """Subscribers not yet erased who hold at least one closed line and no line still serving."""
-    closed = select(models.Line.subscriber_id).where(models.Line.status == "closed")
-    serving = select(models.Line.subscriber_id).where(models.Line.status != "closed")
+    closed = select(models.Line.subscriber_id).where(models.Line.status == LineStatus.CLOSED)
+    serving = select(models.Line.subscriber_id).where(models.Line.status != LineStatus.CLOSED)
     return list(
         session.execute(
             select(models.Subscriber)

@@ -11,6 +11,7 @@ from stdnum import luhn
 from stdnum.cn import ric
 
 from lineclose.db import models
+from lineclose.domain.facts import LineStatus
 from lineclose.services.context import Deps
 from lineclose.services.provisioning import LineSpec, add_line, add_operator, add_subscriber
 
@@ -171,7 +172,7 @@ def register_lines_in_hlr(session: Session, deps: Deps) -> int:
         return 0
     count = 0
     lines = session.execute(
-        select(models.Line.imsi, models.Line.msisdn).where(models.Line.status == "active")
+        select(models.Line.imsi, models.Line.msisdn).where(models.Line.status == LineStatus.ACTIVE)
     ).all()
     # The HLR may live in this same database: release the read before calling it.
     session.rollback()

@@ -2,9 +2,9 @@
 
 A delivery report is the gateway's word that it took a message, so it is also the evidence a
 worker consults before deciding whether an interrupted send reached the gateway. Reports are
-kept as finished outbox rows of step `sms_delivery_report`, keyed `dlr:<message key>:<type>`:
-the unique key makes a report the gateway repeats a no-op, and a lookup by message key is one
-index probe. Inbound messages are stored with their text encrypted, for SMS keywords to read.
+kept in their own table, one row per (message key, report type): that unique pair makes a
+report the gateway repeats a no-op, and a lookup by message key is one index probe.
+Inbound messages are stored with their text encrypted, for SMS keywords to read.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from lineclose.db import models, outbox
+from lineclose.db import models
 from lineclose.services.context import Deps
-
-DELIVERY_REPORT = "sms_delivery_report"
 
 # The gateway's report types (Kannel's dlr-mask bits): delivered, undelivered, buffered,
 # accepted by the SMSC, refused by the SMSC. Any of them proves the gateway took the message.
@@ -43,10 +41,6 @@ class Inbound:
     received_at: datetime | None
 
 
-def report_key(message_key: str, kannel_type: int) -> str:
-    return f"dlr:{message_key}:{kannel_type}"
-
-
 @dataclass(frozen=True)
 class Recorded:
     new: bool
@@ -56,8 +50,6 @@ class Recorded:
 def record_delivery_report(session: Session, deps: Deps, report: Report) -> Recorded:
     """Keep a delivery report once. A report for a key Lineclose never sent is still kept
     (it may arrive before the sending step commits) and said to be unknown."""
-    now = deps.clock.now()
-    key = report_key(report.message_key, report.report_type)
     known = (
         session.execute(
             select(models.OutboxRow.id).where(
@@ -67,32 +59,43 @@ def record_delivery_report(session: Session, deps: Deps, report: Report) -> Reco
         is not None
     )
     existing = session.execute(
-        select(models.OutboxRow.id).where(models.OutboxRow.idempotency_key == key)
+        select(models.DeliveryReport.id).where(
+            models.DeliveryReport.message_key == report.message_key,
+            models.DeliveryReport.report_type == report.report_type,
+        )
     ).scalar_one_or_none()
     if existing is not None:
         return Recorded(new=False, known_message=known)
-    row = outbox.enqueue(session, now, DELIVERY_REPORT, key, {"message_key": report.message_key})
-    row.status = "done"
-    row.done_at = now
-    row.result = {
-        "status": report.status,
-        "type": report.report_type,
-        "reported_at": report.reported_at.isoformat() if report.reported_at else None,
-        "smsc": report.smsc_id,
-    }
+    session.add(
+        models.DeliveryReport(
+            message_key=report.message_key,
+            report_type=report.report_type,
+            status=report.status,
+            reported_at=report.reported_at,
+            smsc=report.smsc_id[:64] if report.smsc_id else None,
+            received_at=deps.clock.now(),
+        )
+    )
+    session.flush()
     return Recorded(new=True, known_message=known)
 
 
 def delivery_reports(session: Session, message_key: str) -> list[dict[str, Any]]:
     """Every report kept for one message, earliest first."""
     rows = session.execute(
-        select(models.OutboxRow)
-        .where(
-            models.OutboxRow.idempotency_key.in_([report_key(message_key, t) for t in REPORT_TYPES])
-        )
-        .order_by(models.OutboxRow.id)
+        select(models.DeliveryReport)
+        .where(models.DeliveryReport.message_key == message_key)
+        .order_by(models.DeliveryReport.id)
     ).scalars()
-    return [dict(row.result or {}) for row in rows]
+    return [
+        {
+            "status": row.status,
+            "type": row.report_type,
+            "reported_at": row.reported_at.isoformat() if row.reported_at else None,
+            "smsc": row.smsc,
+        }
+        for row in rows
+    ]
 
 
 def store_inbound(session: Session, deps: Deps, inbound: Inbound) -> models.InboundSms:

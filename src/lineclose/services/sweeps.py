@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models, outbox
 from lineclose.domain.aging import NumberState
+from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import mask_msisdn
+from lineclose.domain.outbox import Step
 from lineclose.domain.states import RequestState
 from lineclose.services import ratelimits, retention
+from lineclose.services.closure.transitions import start_execution
 from lineclose.services.context import SYSTEM_ACTOR, Deps
-from lineclose.services.execution import PURGE_HLR
 from lineclose.services.lines import local_today, profile_of
-from lineclose.services.requests import start_execution
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def release_aged_numbers(session: Session, deps: Deps) -> int:
         number.updated_at = now
         line = session.execute(
             select(models.Line)
-            .where(models.Line.msisdn == number.msisdn, models.Line.status == "closed")
+            .where(models.Line.msisdn == number.msisdn, models.Line.status == LineStatus.CLOSED)
             .order_by(models.Line.id.desc())
             .limit(1)
         ).scalar_one_or_none()
@@ -94,7 +95,7 @@ def release_aged_numbers(session: Session, deps: Deps) -> int:
             outbox.enqueue(
                 session,
                 now,
-                PURGE_HLR,
+                Step.PURGE_HLR,
                 f"purge:{line.imsi}:{number.aging_until.isoformat()}",
                 {"imsi": line.imsi},
             )

@@ -18,6 +18,7 @@ import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lineclose.db.models import OutboxRow
 from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim
+from lineclose.domain.outbox import OutboxStatus
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
@@ -35,11 +37,23 @@ from lineclose.worker.tmf_delivery import TMF_STEPS
 log = logging.getLogger("lineclose.worker")
 
 
+class RunOutcome(StrEnum):
+    """What one turn of the worker did. `LEASE_LOST` is not idleness: another worker took the
+    step after this one's lease ran out, and other steps may well be due."""
+
+    DONE = "done"
+    RETRIED = "retried"
+    DEAD = "dead"
+    LEASE_LOST = "lease_lost"
+    IDLE = "idle"
+
+
 @dataclass
 class RunReport:
     done: int = 0
     retried: int = 0
     dead: int = 0
+    lease_lost: int = 0
 
 
 class Worker:
@@ -67,7 +81,7 @@ class Worker:
                 .where(
                     OutboxRow.id == claimed.id,
                     OutboxRow.locked_by == self.name,
-                    OutboxRow.status == "pending",
+                    OutboxRow.status == OutboxStatus.PENDING,
                 )
                 .values(result={ATTEMPTED_AT: now.isoformat(), "attempt": claimed.attempts})
             )
@@ -80,14 +94,14 @@ class Worker:
         final: bool,
         marked: bool = False,
         clear_mark: bool = False,
-    ) -> str:
+    ) -> RunOutcome:
         """Retry later or give up. A step given up on while its attempt mark stands becomes
         `uncertain`, not dead: its gateway call may have gone through."""
         now = self.deps.clock.now()
         dead = final or claimed.attempts >= self.deps.settings.worker_max_attempts
-        status = "pending"
+        status = OutboxStatus.PENDING
         if dead:
-            status = "uncertain" if marked and not clear_mark else "dead"
+            status = OutboxStatus.UNCERTAIN if marked and not clear_mark else OutboxStatus.DEAD
         values: dict[str, Any] = {
             "status": status,
             "available_at": now + backoff(claimed.attempts),
@@ -103,20 +117,20 @@ class Worker:
                 .where(OutboxRow.id == claimed.id, OutboxRow.locked_by == self.name)
                 .values(**values)
             )
-        return "retried" if status == "pending" else "dead"
+        return RunOutcome.RETRIED if status == OutboxStatus.PENDING else RunOutcome.DEAD
 
-    def run_one(self) -> str | None:
-        """Perform one due step; returns 'done', 'retried', 'dead', or None when nothing is due."""
+    def run_one(self) -> RunOutcome:
+        """Perform one due step and say what became of it; `IDLE` when nothing is due."""
         claimed = self._claim()
         if claimed is None:
-            return None
+            return RunOutcome.IDLE
         step = STEPS.get(claimed.step) or TMF_STEPS.get(claimed.step)
         if step is None:
             return self._fail(claimed, f"no handler for step {claimed.step}", final=True)
         marked = step.resolve is not None
         calls_gateway = not (marked and claimed.attempted_at is not None)
         if marked and calls_gateway and not self._mark_attempt(claimed):
-            return None  # our lease ran out and another worker took the step
+            return RunOutcome.LEASE_LOST  # our lease ran out and another worker took the step
         try:
             outcome: dict[str, Any] = {}
             if step.call is not None and calls_gateway:
@@ -131,10 +145,10 @@ class Worker:
                 row = session.execute(
                     select(OutboxRow).where(OutboxRow.id == claimed.id).with_for_update()
                 ).scalar_one()
-                if row.status != "pending" or row.locked_by != self.name:
-                    return None  # our lease ran out and another worker took the step
+                if row.status != OutboxStatus.PENDING or row.locked_by != self.name:
+                    return RunOutcome.LEASE_LOST  # another worker took the step meanwhile
                 row.result = step.record(session, self.deps, claimed, outcome)
-                row.status = "done"
+                row.status = OutboxStatus.DONE
                 row.done_at = self.deps.clock.now()
                 row.locked_until = None
                 row.last_error = None
@@ -161,7 +175,7 @@ class Worker:
             error = f"unexpected {type(exc).__name__}"
             return self._fail(claimed, error, final=False, marked=marked)
         log.info("step %s %s done", claimed.step, claimed.key)
-        return "done"
+        return RunOutcome.DONE
 
     def run_sweeps(self) -> sweeps.SweepReport:
         with self.sessions.begin() as session:
@@ -170,14 +184,15 @@ class Worker:
             return report
 
     def run_until_idle(self, max_steps: int = 10_000) -> RunReport:
-        """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs)."""
+        """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs).
+        A lost lease does not end the run: the step went to another worker, not the queue empty."""
         report = RunReport()
         self.run_sweeps()
         for _ in range(max_steps):
             outcome = self.run_one()
-            if outcome is None:
+            if outcome is RunOutcome.IDLE:
                 break
-            setattr(report, outcome, getattr(report, outcome) + 1)
+            setattr(report, outcome.value, getattr(report, outcome.value) + 1)
         return report
 
     def run_forever(self, sweep_every: float = 30.0) -> None:
@@ -194,8 +209,8 @@ class Worker:
                 outcome = self.run_one()
             except Exception:
                 log.exception("worker loop error")
-                outcome = None
-            if outcome is None:
+                outcome = RunOutcome.IDLE
+            if outcome is RunOutcome.IDLE:
                 self._stop.wait(poll)
                 since_sweep += poll
 

@@ -14,7 +14,7 @@ import httpx
 from lineclose.db.outbox import Claimed
 from lineclose.ports.errors import Rejected, Retryable
 from lineclose.services.context import Deps
-from lineclose.services.execution import Step, no_preparation, record_nothing
+from lineclose.services.execution import StepHandler, no_preparation, record_nothing
 from lineclose.services.tmf622.hub import TMF_EVENT
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -36,6 +36,6 @@ def post_event(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> dict[s
     return {"status": answer.status_code}
 
 
-TMF_STEPS: dict[str, Step] = {
-    TMF_EVENT: Step(record=record_nothing, prepare=no_preparation, call=post_event),
+TMF_STEPS: dict[str, StepHandler] = {
+    TMF_EVENT: StepHandler(record=record_nothing, prepare=no_preparation, call=post_event),
 }

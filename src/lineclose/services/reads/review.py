@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.domain.identifiers import mask_middle
 from lineclose.domain.states import RequestState
-from lineclose.services import requests
+from lineclose.services import closure
 from lineclose.services.access import Action, allowed
 from lineclose.services.context import Actor, Deps
 from lineclose.services.lines import profile_of
@@ -51,14 +51,14 @@ def review_state(session: Session, deps: Deps, actor: Actor, reference: str) -> 
     under_review = row.status == RequestState.UNDER_REVIEW.value
     current = approval = None
     if row.status in (RequestState.UNDER_REVIEW.value, RequestState.NEEDS_ACTION.value):
-        result = requests.evaluate_request(session, deps, row)
+        result = closure.evaluate_request(session, deps, row)
         current = CurrentCheck(
             blockers=[b.code.value for b in result.blockers], quote=quote_view(result.quote)
         )
         if under_review:
-            first = requests.first_approvals(session, row)
+            first = closure.first_approvals(session, row)
             approval = ApprovalState(
-                needs_second=requests.needs_second_approver(row, result),
+                needs_second=closure.needs_second_approver(row, result),
                 threshold_minor=profile_of(row.operator).second_approval_refund_minor.value,
                 first_by=[staff_label(label) for label in first],
                 mine=actor.label in first,

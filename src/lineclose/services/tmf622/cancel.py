@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.db.models_tmf622 import TmfCancelOrder, TmfProductOrder
 from lineclose.errors import Forbidden, NotFound, TransitionNotAllowed
-from lineclose.services import requests
+from lineclose.services import closure
 from lineclose.services.context import Actor, Deps, Role
 from lineclose.services.tmf622 import hub
 from lineclose.services.tmf622.errors import bad_request
@@ -61,7 +61,7 @@ def create(session: Session, deps: Deps, actor: Actor, body: dict[str, Any]) -> 
         ) from None
     now = deps.clock.now()
     try:
-        requests.withdraw(session, deps, actor, request.reference, (reason or "")[:500])
+        closure.withdraw(session, deps, actor, request.reference, (reason or "")[:500])
         state, effective = "done", now
     except TransitionNotAllowed:
         state, effective = "terminatedWithError", None  # executing, closed or already withdrawn

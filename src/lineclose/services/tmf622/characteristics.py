@@ -25,8 +25,8 @@ from typing import Any
 
 from lineclose.domain.facts import IdentityMethod
 from lineclose.domain.identifiers import mask_account
+from lineclose.services.closure import ClosureInput
 from lineclose.services.identity import IdentityEvidence
-from lineclose.services.requests import ClosureInput
 from lineclose.services.tmf622.errors import bad_request
 
 NAMES = frozenset(

@@ -202,7 +202,7 @@ def sweep(session: Session, deps: Deps) -> int:
 def announce(session: Session, deps: Deps, request_id: int) -> None:
     """Derive the TMF events of a closure request's latest transitions now, in the caller's
     transaction (a no-op for requests not ordered through TMF622). Meant to be called right
-    after `requests.transition` records an event; the worker's sweep is the safety net."""
+    after `closure.transition` records an event; the worker's sweep is the safety net."""
     order = session.execute(
         select(TmfProductOrder).where(TmfProductOrder.request_id == request_id)
     ).scalar_one_or_none()

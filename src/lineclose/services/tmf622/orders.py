@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.db.models_tmf622 import TmfProductOrder
 from lineclose.domain.states import RequestState
-from lineclose.services import requests
+from lineclose.services import closure
 from lineclose.services.context import Actor, Deps
 from lineclose.services.lines import parse_msisdn
 from lineclose.services.tmf622 import hub
@@ -70,7 +70,7 @@ def create(
     external = body.get("externalId")
     if external is not None and (not isinstance(external, str) or len(external) > 120):
         raise bad_request("invalidAttribute", "externalId is a string of 120 characters at most")
-    submitted = requests.submit(session, deps, actor, wanted.msisdn, wanted.given, key or external)
+    submitted = closure.submit(session, deps, actor, wanted.msisdn, wanted.given, key or external)
     request = submitted.request
     order = session.execute(
         select(TmfProductOrder).where(TmfProductOrder.request_id == request.id)
@@ -157,7 +157,7 @@ def patch(
         wanted = termination(merged, refund_account=new_items)
         if parse_msisdn(wanted.msisdn) != request.line.msisdn:
             raise bad_request("notPatchable", "the line to close (msisdn) cannot change")
-        requests.resubmit(session, deps, actor, request.reference, wanted.given)
+        closure.resubmit(session, deps, actor, request.reference, wanted.given)
     if "externalId" in changes:
         external = changes["externalId"]
         if external is not None and (not isinstance(external, str) or len(external) > 120):

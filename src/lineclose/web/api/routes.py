@@ -15,14 +15,13 @@ from pydantic import BaseModel
 
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput
-from lineclose.services import operations, ratelimits, requests
+from lineclose.services import closure, operations, ratelimits
 from lineclose.services.access import Action
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.reads import certificates as certificate_reads
 from lineclose.services.reads import outbox as outbox_reads
 from lineclose.services.reads import requests as request_reads
 from lineclose.services.reads.models import DeadLetter, RequestView
-from lineclose.services.unit_of_work import UniqueClash
 from lineclose.web.api import auth_routes, line_routes
 from lineclose.web.api.deps import DepsDep, SessionDep, limited, may, public
 from lineclose.web.api.line_routes import evidence
@@ -76,8 +75,8 @@ class CertificateCheck(BaseModel):
     issued_at: str
 
 
-def _changes(body: ClosureChanges) -> requests.ClosureInput:
-    return requests.ClosureInput(
+def _changes(body: ClosureChanges) -> closure.ClosureInput:
+    return closure.ClosureInput(
         refund_account=body.refund_account,
         alternate_contact=body.alternate_contact,
         acknowledged_bindings=tuple(body.acknowledged_bindings),
@@ -127,19 +126,8 @@ def submit(
 ) -> JSONResponse:
     """Submit a closure request. Repeating a call with the same Idempotency-Key returns the first request."""
     acting = _channel_for(actor, body.channel)
-    try:
-        submitted = requests.submit(
-            session, deps, acting, body.msisdn, _changes(body), idempotency_key
-        )
-        session.commit()
-    except UniqueClash:
-        # Another process committed the same Idempotency-Key first: answer with its request.
-        session.rollback()
-        if not idempotency_key:
-            raise
-        submitted = requests.submit(
-            session, deps, acting, body.msisdn, _changes(body), idempotency_key
-        )
+    submitted = closure.submit(session, deps, acting, body.msisdn, _changes(body), idempotency_key)
+    session.commit()
     view = request_reads.request_view(session, deps, submitted.request)
     return JSONResponse(
         view.model_dump(mode="json", by_alias=True),
@@ -167,7 +155,7 @@ def get_request(reference: str, session: SessionDep, deps: DepsDep, actor: Reade
 def resubmit(
     reference: str, body: ClosureChanges, session: SessionDep, deps: DepsDep, actor: Submitter
 ) -> RequestView:
-    requests.resubmit(session, deps, actor, reference, _changes(body))
+    closure.resubmit(session, deps, actor, reference, _changes(body))
     session.commit()
     return _shown(session, deps, actor, reference, Action.SUBMIT)
 
@@ -181,7 +169,7 @@ def resubmit(
 def withdraw(
     reference: str, body: NoteIn, session: SessionDep, deps: DepsDep, actor: Submitter
 ) -> RequestView:
-    requests.withdraw(session, deps, actor, reference, body.note)
+    closure.withdraw(session, deps, actor, reference, body.note)
     session.commit()
     return _shown(session, deps, actor, reference, Action.SUBMIT)
 
@@ -197,7 +185,7 @@ def approve(
 ) -> RequestView:
     """Approve; a refund above the profile's threshold needs two different approvers: the first
     approval is recorded and the request stays under review until the second."""
-    requests.approve(session, deps, actor, reference, body.note)
+    closure.approve(session, deps, actor, reference, body.note)
     session.commit()
     return _shown(session, deps, actor, reference, Action.DECIDE)
 
@@ -211,8 +199,8 @@ def approve(
 def reject(
     reference: str, body: RejectIn, session: SessionDep, deps: DepsDep, actor: Decider
 ) -> RequestView:
-    reasons = [requests.ReviewReason(r.code, r.note) for r in body.reasons]
-    requests.reject(session, deps, actor, reference, reasons)
+    reasons = [closure.ReviewReason(r.code, r.note) for r in body.reasons]
+    closure.reject(session, deps, actor, reference, reasons)
     session.commit()
     return _shown(session, deps, actor, reference, Action.DECIDE)
 
@@ -253,7 +241,7 @@ def assign(
     reference: str, body: AssignIn, session: SessionDep, deps: DepsDep, actor: Assigner
 ) -> RequestView:
     """Hand an escalated review to a named reviewer."""
-    requests.assign(session, deps, actor, reference, body.reviewer)
+    closure.assign(session, deps, actor, reference, body.reviewer)
     session.commit()
     return _shown(session, deps, actor, reference, Action.ASSIGN)
 

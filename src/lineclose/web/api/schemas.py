@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from lineclose.domain.facts import IdentityMethod
+from lineclose.domain.rejections import RejectionReason
 from lineclose.services.context import Channel
-from lineclose.services.requests import RejectionReason
 
 
 class Body(BaseModel):

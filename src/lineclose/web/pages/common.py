@@ -33,7 +33,7 @@ from lineclose.i18n import (
     negotiate_locale,
     translator,
 )
-from lineclose.services import ratelimits, requests
+from lineclose.services import closure, ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.unit_of_work import Session
@@ -274,10 +274,10 @@ def closure_input(
     refund_account: str,
     alternate_contact: str,
     identity: tuple[IdentityEvidence, ...] = (),
-) -> requests.ClosureInput:
+) -> closure.ClosureInput:
     """A submission from the checklist choices; closing at the end of the term means no
     early-termination fee is paid."""
-    return requests.ClosureInput(
+    return closure.ClosureInput(
         refund_account=refund_account.strip() or None,
         alternate_contact=alternate_contact.strip() or None,
         acknowledged_bindings=tuple(choices["ack"]),

@@ -13,12 +13,12 @@ from fastapi.responses import Response
 
 from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import InvalidInput, LinecloseError
-from lineclose.services import identity, precheck, requests
+from lineclose.services import closure, identity, precheck
 from lineclose.services.access import Action, allowed, ensure
+from lineclose.services.closure import RejectionReason
 from lineclose.services.context import Channel
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.reads.lines import line_overview
-from lineclose.services.requests import RejectionReason
 from lineclose.services.views import eligibility_view
 from lineclose.web.pages.common import checklist_choices, closure_input
 from lineclose.web.pages.console.models import EVIDENCE_METHODS, LinePage, UnpaidBill
@@ -124,7 +124,7 @@ def line_action(
         view.check_csrf(csrf)
         ensure(acting.actor, Action.SUBMIT)
         line = line_overview(acting.session, acting.deps, acting.actor, line_id)
-        submitted = requests.submit(
+        submitted = closure.submit(
             acting.session,
             acting.deps,
             acting.actor,

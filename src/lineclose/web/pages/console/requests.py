@@ -10,12 +10,12 @@ from fastapi.responses import Response
 
 from lineclose.domain.states import RequestState
 from lineclose.errors import InvalidInput, LinecloseError
-from lineclose.services import requests
+from lineclose.services import closure
+from lineclose.services.closure import RejectionReason
 from lineclose.services.context import Channel
 from lineclose.services.reads.lines import line_overview
 from lineclose.services.reads.requests import audit_trail, request_detail
 from lineclose.services.reads.review import review_state
-from lineclose.services.requests import RejectionReason
 from lineclose.web.pages.console.models import RequestPage
 from lineclose.web.pages.signin import Signed, StaffPage
 
@@ -87,10 +87,10 @@ def decide(
         acting.view.check_csrf(csrf)
         session, deps, actor = acting.session, acting.deps, acting.actor
         if decision == "approve":
-            requests.approve(session, deps, actor, reference, note.strip())
+            closure.approve(session, deps, actor, reference, note.strip())
         elif decision == "reject":
-            reasons = [requests.ReviewReason(RejectionReason(c), note) for c in codes]
-            requests.reject(session, deps, actor, reference, reasons)
+            reasons = [closure.ReviewReason(RejectionReason(c), note) for c in codes]
+            closure.reject(session, deps, actor, reference, reasons)
         else:
             raise InvalidInput("choose approve or reject", code="decision_required")
         done = "approved" if decision == "approve" else "rejected"
@@ -113,7 +113,7 @@ def assign(
 
     def change() -> Response:
         acting.view.check_csrf(csrf)
-        requests.assign(acting.session, acting.deps, acting.actor, reference, reviewer)
+        closure.assign(acting.session, acting.deps, acting.actor, reference, reviewer)
         after = request_detail(acting.session, acting.deps, acting.actor, reference).view
         return acting.view.redirect(f"/console/requests/{after.reference}?done=assigned")
 

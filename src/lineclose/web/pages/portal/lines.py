@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError, NotFound
-from lineclose.services import ledger, requests
+from lineclose.services import closure, ledger
 from lineclose.services.reads.lines import line_overview, my_lines
 from lineclose.web.pages.common import checklist_choices, closure_input
 from lineclose.web.pages.portal.checklist import checklist_page, choice_query, query_choices
@@ -134,7 +134,7 @@ def submit(
         line = line_overview(signed.session, signed.deps, signed.actor, line_id)
         if confirm != "1":
             raise LinecloseError("confirm", code="confirm_required")
-        submitted = requests.submit(
+        submitted = closure.submit(
             signed.session,
             signed.deps,
             signed.actor,

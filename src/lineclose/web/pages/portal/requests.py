@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError
-from lineclose.services import requests
+from lineclose.services import closure
 from lineclose.services.reads.certificates import certificate_by_reference
 from lineclose.services.reads.requests import request_detail
 from lineclose.web.pages.common import checklist_choices, closure_input
@@ -61,7 +61,7 @@ def withdraw(reference: str, signed: SubscriberPage, csrf: FormStr = "") -> Resp
         reference,
         csrf,
         {},
-        lambda: requests.withdraw(
+        lambda: closure.withdraw(
             signed.session, signed.deps, signed.actor, reference, "withdrawn in the portal"
         ),
     )
@@ -87,7 +87,7 @@ def resubmit(
         given = closure_input(choices, refund_account, alternate_contact)
         if not given.schedule_at_term_end:
             given = replace(given, requested_date=_kept_date(signed, reference))
-        return requests.resubmit(signed.session, signed.deps, signed.actor, reference, given)
+        return closure.resubmit(signed.session, signed.deps, signed.actor, reference, given)
 
     return _act(signed, reference, csrf, form, apply)
 

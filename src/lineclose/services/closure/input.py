@@ -1,0 +1,112 @@
+"""What a requester gives with a closure, validated whole before anything changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lineclose.db import models
+from lineclose.domain.contacts import validate_alternate_contact, validate_refund_account
+from lineclose.domain.facts import IdentityMethod
+from lineclose.domain.identifiers import InvalidIdentifier, mask_account, mask_contact
+from lineclose.errors import InvalidInput
+from lineclose.services.context import Actor, Deps
+from lineclose.services.identity import IdentityEvidence, verify_evidence
+from lineclose.services.lines import local_today, profile_of
+
+
+@dataclass(frozen=True)
+class ClosureInput:
+    """What a requester gives when submitting or resubmitting."""
+
+    refund_account: str | None = None
+    alternate_contact: str | None = None
+    acknowledged_bindings: tuple[int, ...] = ()
+    accept_etf: bool = False
+    requested_date: date | None = None
+    schedule_at_term_end: bool = False
+    identity: tuple[IdentityEvidence, ...] = ()
+
+    def digest(self, msisdn: str, channel: str) -> str:
+        body = {
+            "msisdn": msisdn,
+            "channel": channel,
+            "refund_account": self.refund_account,
+            "alternate_contact": self.alternate_contact,
+            "acknowledged_bindings": sorted(self.acknowledged_bindings),
+            "accept_etf": self.accept_etf,
+            "requested_date": self.requested_date.isoformat() if self.requested_date else None,
+            "schedule_at_term_end": self.schedule_at_term_end,
+            "identity": sorted(e.method.value for e in self.identity),
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _checked(rule_result: InvalidIdentifier) -> InvalidInput:
+    return InvalidInput(
+        str(rule_result), code=f"invalid_{rule_result.field}", field=rule_result.field
+    )
+
+
+def apply_input(
+    session: Session, deps: Deps, actor: Actor, request: models.ClosureRequest, given: ClosureInput
+) -> None:
+    """Validate everything before changing anything, then copy onto the request."""
+    line = request.line
+    today = local_today(profile_of(line.operator), deps.clock.now())
+    requested = given.requested_date
+    if requested is not None and requested < today:
+        raise InvalidInput(
+            f"requested_date {requested.isoformat()} is in the past: choose today or later",
+            code="date_in_past",
+            field="requested_date",
+        )
+    if given.schedule_at_term_end:
+        contract = session.execute(
+            select(models.Contract).where(models.Contract.line_id == line.id)
+        ).scalar_one_or_none()
+        if contract is None:
+            raise InvalidInput(
+                "schedule_at_term_end needs a line with a contract", code="no_contract"
+            )
+        requested = max(contract.commitment_end, today)
+    known_bindings = set(
+        session.execute(
+            select(models.Binding.id).where(models.Binding.line_id == line.id)
+        ).scalars()
+    )
+    unknown = [b for b in given.acknowledged_bindings if b not in known_bindings]
+    if unknown:
+        raise InvalidInput(
+            f"acknowledged_bindings lists bindings not on this line: {unknown}",
+            code="unknown_binding",
+            field="acknowledged_bindings",
+        )
+    try:
+        account = validate_refund_account(given.refund_account) if given.refund_account else None
+        contact = (
+            validate_alternate_contact(given.alternate_contact, line.msisdn)
+            if given.alternate_contact
+            else None
+        )
+    except InvalidIdentifier as refused:
+        raise _checked(refused) from refused
+    methods = verify_evidence(session, deps, actor, line, list(given.identity))
+
+    request.requested_date = requested
+    request.accept_etf = given.accept_etf
+    request.acknowledged_bindings = sorted(given.acknowledged_bindings)
+    request.identity_methods = sorted(
+        {*(IdentityMethod(m) for m in request.identity_methods or []), *methods}
+    )
+    if account:
+        request.refund_account_enc = deps.vault.encrypt(account)
+        request.refund_account_masked = mask_account(account)
+    if contact:
+        request.alternate_contact_enc = deps.vault.encrypt(contact)
+        request.alternate_contact_masked = mask_contact(contact)

@@ -1,0 +1,109 @@
+"""The one place a closure request's status changes, and the follow-ups a change enqueues."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from lineclose.db import audit, models, outbox
+from lineclose.domain.identifiers import mask_msisdn
+from lineclose.domain.outbox import Step
+from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
+from lineclose.errors import TransitionNotAllowed
+from lineclose.services.context import Actor, Deps
+from lineclose.services.lines import profile_of
+from lineclose.services.notices import enqueue_sms
+
+BEGIN_EXECUTION = Step.BEGIN_EXECUTION
+
+
+def transition(
+    session: Session,
+    deps: Deps,
+    request: models.ClosureRequest,
+    command: Command,
+    actor: Actor,
+    reason: dict[str, Any] | None = None,
+    new_request: bool = False,
+) -> models.RequestEvent:
+    """The one place a request's status changes: checks the table, stamps, records history and audit."""
+    current = None if new_request else RequestState(request.status)
+    try:
+        target = next_state(current, command)
+    except TransitionRefused as exc:
+        hint = (
+            " (the closure is already executing: past the point of no return)"
+            if current in (RequestState.EXECUTING, RequestState.CLOSED)
+            else ""
+        )
+        raise TransitionNotAllowed(
+            str(exc) + hint, state=current.value if current else None
+        ) from exc
+    now = deps.clock.now()
+    request.status = target.value
+    request.updated_at = now
+    event = models.RequestEvent(
+        request_id=request.id,
+        from_state=current.value if current else None,
+        to_state=target.value,
+        command=command.value,
+        actor=actor.label,
+        channel=actor.channel.value,
+        reason=reason or {},
+        at=now,
+    )
+    session.add(event)
+    session.flush()
+    audit.append(
+        session,
+        now,
+        actor.label,
+        f"request.{command.value}",
+        "closure_request",
+        request.reference,
+        {
+            "from": event.from_state,
+            "to": target.value,
+            "channel": actor.channel.value,
+            **(reason or {}),
+        },
+    )
+    return event
+
+
+def notify_line(
+    session: Session,
+    deps: Deps,
+    request: models.ClosureRequest,
+    notice: str,
+    event_id: int,
+    **values: Any,
+) -> None:
+    """An SMS about the request to the line itself, keyed by the event so it is sent once."""
+    line = request.line
+    enqueue_sms(
+        session,
+        deps,
+        key=f"{request.id}:notice:{notice}:{event_id}",
+        to=line.msisdn,
+        notice=notice,
+        locale=profile_of(line.operator).locale,
+        values={
+            "reference": request.reference,
+            "msisdn": mask_msisdn(line.msisdn),
+            "operator": line.operator.name,
+            **values,
+        },
+        request_id=request.id,
+    )
+
+
+def start_execution(session: Session, deps: Deps, request: models.ClosureRequest) -> None:
+    outbox.enqueue(
+        session,
+        deps.clock.now(),
+        BEGIN_EXECUTION,
+        f"{request.id}:{BEGIN_EXECUTION}",
+        request_id=request.id,
+    )

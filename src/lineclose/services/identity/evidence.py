@@ -1,0 +1,81 @@
+"""Identity evidence a requester shows with a closure: service password, ID number, document seen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from lineclose.db import models
+from lineclose.domain.facts import IdentityMethod
+from lineclose.domain.identifiers import InvalidIdentifier, normalize_id_number
+from lineclose.errors import ChallengeFailed, Forbidden
+from lineclose.security.secrets_hashing import same, verify_password
+from lineclose.services.context import Actor, Deps, Role
+from lineclose.services.lines import profile_of
+
+
+@dataclass(frozen=True)
+class IdentityEvidence:
+    method: IdentityMethod
+    value: str | None = None
+
+
+def verify_evidence(
+    session: Session, deps: Deps, actor: Actor, line: models.Line, evidence: list[IdentityEvidence]
+) -> frozenset[IdentityMethod]:
+    """Turn what the requester showed into verified methods; any wrong evidence refuses the call."""
+    methods: set[IdentityMethod] = set()
+    if actor.role is Role.SUBSCRIBER and actor.verified_line_id == line.id:
+        methods.add(IdentityMethod.OTP)
+    subscriber = line.subscriber
+    profile = profile_of(line.operator)
+    for item in evidence:
+        if item.method is IdentityMethod.OTP:
+            continue  # proven only by a session signed in with a code to this line
+        if item.method is IdentityMethod.ID_DOCUMENT_SEEN:
+            if actor.role is not Role.AGENT and actor.role is not Role.ADMIN:
+                raise Forbidden(
+                    "only store or hotline staff can record a document check", code="staff_only"
+                )
+            methods.add(item.method)
+        elif item.method is IdentityMethod.SERVICE_PASSWORD:
+            stored = subscriber.service_password_hash
+            if not item.value or not stored or not verify_password(stored, item.value):
+                raise ChallengeFailed(
+                    "the service password does not match", code="identity_check_failed"
+                )
+            methods.add(item.method)
+        elif item.method is IdentityMethod.ID_NUMBER:
+            if not item.value or not id_number_matches(
+                deps,
+                subscriber,
+                item.value,
+                profile.id_scheme,
+                profile.id_last_six_allowed,
+                deps.clock.now(),
+            ):
+                raise ChallengeFailed(
+                    "the ID number does not match the holder's", code="identity_check_failed"
+                )
+            methods.add(item.method)
+    return frozenset(methods)
+
+
+def id_number_matches(
+    deps: Deps,
+    subscriber: models.Subscriber,
+    given: str,
+    scheme: str,
+    last_six_allowed: bool,
+    now: datetime,
+) -> bool:
+    compact = "".join(given.split()).upper()
+    if last_six_allowed and len(compact) == 6 and subscriber.id_number_enc:
+        return same(deps.vault.decrypt(subscriber.id_number_enc)[-6:], compact)
+    try:
+        normalized = normalize_id_number(compact, scheme, now.date())
+    except InvalidIdentifier:
+        return False
+    return subscriber.id_number_index == deps.vault.blind_index(normalized.value)
