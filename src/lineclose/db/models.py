@@ -160,6 +160,7 @@ class Binding(Base):
     category: Mapped[str] = mapped_column(String(32))  # payment | bank | social | other
     notify_on_closure: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_email: Mapped[str | None] = mapped_column(String(200))
+    notify_url: Mapped[str | None] = mapped_column(String(300))
     bound_on: Mapped[date] = mapped_column(Date)
     unbound_on: Mapped[date | None] = mapped_column(Date)
 
@@ -373,3 +374,4 @@ class InboundSms(Base):
     receiver: Mapped[str] = mapped_column(String(20))
     text_enc: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+from lineclose.db import models_data_in as models_data_in  # noqa: E402,F401
