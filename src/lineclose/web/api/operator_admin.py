@@ -1,0 +1,78 @@
+"""Admin routes for an operator: create it, read its settings (each rule with its source), set
+its profile overrides, auto-approval policy and notification settings. All audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+
+from lineclose.services import operator_admin
+from lineclose.services.context import Actor, Role
+from lineclose.services.reads.operator_settings import operator_settings
+from lineclose.web.api.deps import DepsDep, SessionDep, allow
+
+router = APIRouter(prefix="/api/v1/operators", tags=["operators"])
+
+Admin = Annotated[Actor, allow(Role.ADMIN)]
+Reader = Annotated[Actor, allow(Role.SUPERVISOR, Role.ADMIN)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "not an admin, or another operator's"},
+    404: {"description": "no such operator"},
+    409: {"description": "the operator code is taken"},
+    422: {"description": "a value out of range: problem+json names the field and the range"},
+}
+
+
+class OperatorIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str
+    name: str
+    profile: str
+
+
+class SettingsIn(BaseModel):
+    """Settings to change; a `null` override puts a rule back to its profile's value."""
+
+    model_config = ConfigDict(extra="forbid")
+    values: dict[str, Any]
+
+
+@router.post("", status_code=201, responses=ERRORS)
+def create(body: OperatorIn, session: SessionDep, deps: DepsDep, actor: Admin) -> dict[str, Any]:
+    operator_admin.create_operator(session, deps, actor, body.code, body.name, body.profile)
+    session.commit()
+    return operator_settings(session, actor, body.code).as_dict()
+
+
+@router.get("/{code}", responses=ERRORS)
+def show(code: str, session: SessionDep, actor: Reader) -> dict[str, Any]:
+    return operator_settings(session, actor, code).as_dict()
+
+
+@router.patch("/{code}/profile", responses=ERRORS)
+def set_profile(
+    code: str, body: SettingsIn, session: SessionDep, deps: DepsDep, actor: Admin
+) -> dict[str, Any]:
+    operator_admin.set_overrides(session, deps, actor, code, body.values)
+    session.commit()
+    return operator_settings(session, actor, code).as_dict()
+
+
+@router.patch("/{code}/auto-approval", responses=ERRORS)
+def set_auto_approval(
+    code: str, body: SettingsIn, session: SessionDep, deps: DepsDep, actor: Admin
+) -> dict[str, Any]:
+    operator_admin.set_auto_approval(session, deps, actor, code, body.values)
+    session.commit()
+    return operator_settings(session, actor, code).as_dict()
+
+
+@router.patch("/{code}/notifications", responses=ERRORS)
+def set_notifications(
+    code: str, body: SettingsIn, session: SessionDep, deps: DepsDep, actor: Admin
+) -> dict[str, Any]:
+    operator_admin.set_notifications(session, deps, actor, code, body.values)
+    session.commit()
+    return operator_settings(session, actor, code).as_dict()
