@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlparse
 
@@ -53,11 +54,20 @@ class Field:
     personal: bool = False
 
 
-def _msisdn(raw: str, ctx: Context) -> str:
+@lru_cache(maxsize=65_536)
+def _normalized_msisdn(raw: str, region: str) -> str | InvalidIdentifier:
+    # The same number comes back in every file of an import: parse it once (bounded cache).
     try:
-        return normalize_msisdn(raw, ctx.profile.country)
+        return normalize_msisdn(raw, region)
     except InvalidIdentifier as exc:
-        raise RowError("msisdn", str(exc)) from exc
+        return exc
+
+
+def _msisdn(raw: str, ctx: Context) -> str:
+    found = _normalized_msisdn(raw, ctx.profile.country)
+    if isinstance(found, InvalidIdentifier):
+        raise RowError("msisdn", str(found))
+    return found
 
 
 def _identifier(normalize: Callable[[str], str]) -> Parser:

@@ -83,8 +83,9 @@ def apply_batch(
     known = records.load_known(session, operator.id, kind, last)
     new: list[Item] = []
     changed: list[Item] = []
+    key = records.digest_key(deps.vault)
     for item in last.values():
-        records.digest_item(deps.vault, item)
+        records.digest_item(key, item)
         seen = known.get(item.key)
         if seen is None:
             new.append(item)
