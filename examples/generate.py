@@ -212,12 +212,44 @@ def generate_cn(folder: Path, rng: random.Random) -> None:
         for kind, rows in facts_for(n, msisdn, "CNY", "CN", rng).items():
             facts.setdefault(kind, []).extend(rows)
     # Deliberately bad rows: each shows one kind of mistake and lands in the rejects file.
-    subscribers.append({"subscriber_ref": "CN-BAD-ID", "name": "赵六", "id_number": "110105199001011230"})
+    subscribers.append(
+        {"subscriber_ref": "CN-BAD-ID", "name": "赵六", "id_number": "110105199001011230"}
+    )
     subscribers.append({"subscriber_ref": "CN-BAD-MAIL", "name": "钱七", "email": "not-an-address"})
-    lines.append({**lines[0], "msisdn": "+86139", "iccid": iccid(600_001, "898600"), "imsi": "460000000600001"})
-    lines.append({**lines[1], "msisdn": cn_msisdn(901), "iccid": iccid(600_002, "898600")[:-1] + "0", "imsi": "460000000600002"})
-    lines.append({**lines[2], "msisdn": cn_msisdn(902), "iccid": iccid(600_003, "898600"), "imsi": "460000000600003", "subscriber_ref": "CN-NOBODY"})
-    lines.append({**lines[3], "msisdn": cn_msisdn(903), "iccid": iccid(600_004, "898600"), "imsi": "460000000600004", "activated_on": "2024-02-30"})
+    lines.append(
+        {
+            **lines[0],
+            "msisdn": "+86139",
+            "iccid": iccid(600_001, "898600"),
+            "imsi": "460000000600001",
+        }
+    )
+    lines.append(
+        {
+            **lines[1],
+            "msisdn": cn_msisdn(901),
+            "iccid": iccid(600_002, "898600")[:-1] + "0",
+            "imsi": "460000000600002",
+        }
+    )
+    lines.append(
+        {
+            **lines[2],
+            "msisdn": cn_msisdn(902),
+            "iccid": iccid(600_003, "898600"),
+            "imsi": "460000000600003",
+            "subscriber_ref": "CN-NOBODY",
+        }
+    )
+    lines.append(
+        {
+            **lines[3],
+            "msisdn": cn_msisdn(903),
+            "iccid": iccid(600_004, "898600"),
+            "imsi": "460000000600004",
+            "activated_on": "2024-02-30",
+        }
+    )
     balances.append({"msisdn": cn_msisdn(1), "paid_credit_minor": "12.50"})
     facts["bills"].append({**facts["bills"][0], "bill_id": "CN-BAD-CUR", "currency": "USD"})
     facts["bills"].append({**facts["bills"][0], "bill_id": "CN-NO-LINE", "msisdn": cn_msisdn(999)})
@@ -269,14 +301,28 @@ def generate_uk(folder: Path, rng: random.Random) -> None:
             else:
                 facts.setdefault(kind, []).extend(rows)
         wide.append(row)
-    wide.append({**wide[0], "msisdn": uk_msisdn(901), "iccid": iccid(790_001, "894410"), "imsi": "234150000790001", "payment": "monthly"})
-    wide.append({**wide[1], "msisdn": uk_msisdn(902), "iccid": iccid(790_002, "894410"), "imsi": "23415"})
-    facts["payments"].append({**facts["payments"][0], "reference": "UK-BAD-AMOUNT", "amount_minor": -5})
+    wide.append(
+        {
+            **wide[0],
+            "msisdn": uk_msisdn(901),
+            "iccid": iccid(790_001, "894410"),
+            "imsi": "234150000790001",
+            "payment": "monthly",
+        }
+    )
+    wide.append(
+        {**wide[1], "msisdn": uk_msisdn(902), "iccid": iccid(790_002, "894410"), "imsi": "23415"}
+    )
+    facts["payments"].append(
+        {**facts["payments"][0], "reference": "UK-BAD-AMOUNT", "amount_minor": -5}
+    )
     columns = list(dict.fromkeys(k for row in wide for k in row))
     write_csv(folder / "wide.csv", columns, wide)
     for kind, rows in facts.items():
         if rows:
-            write_jsonl(folder / f"{kind}.jsonl", [{k: v for k, v in r.items() if v != ""} for r in rows])
+            write_jsonl(
+                folder / f"{kind}.jsonl", [{k: v for k, v in r.items() if v != ""} for r in rows]
+            )
 
 
 def main() -> None:

@@ -61,19 +61,32 @@ def test_every_resource_is_written_under_its_scope_and_refused_without_it(
             {"bill_id": "B-1", "amount_minor": 5_000, "currency": "CNY", "paid_on": "2026-11-05"},
         ),
         (Scope.LEDGER_WRITE, "PUT", f"/lines/{MSISDN}/balance", {"paid_credit_minor": 700}),
-        (Scope.LEDGER_WRITE, "PUT", f"/lines/{MSISDN}/unbilled-usage", {"unbilled_usage_minor": 120}),
+        (
+            Scope.LEDGER_WRITE,
+            "PUT",
+            f"/lines/{MSISDN}/unbilled-usage",
+            {"unbilled_usage_minor": 120},
+        ),
         (Scope.LINES_WRITE, "PUT", f"/lines/{MSISDN}/last-usage", {"last_usage_on": "2026-11-20"}),
         (
             Scope.LINES_WRITE,
             "PUT",
             f"/lines/{MSISDN}/bindings/PayApp",
-            {"category": "payment", "notify_url": "https://hooks.pay.example/n", "bound_on": "2025-01-01"},
+            {
+                "category": "payment",
+                "notify_url": "https://hooks.pay.example/n",
+                "bound_on": "2025-01-01",
+            },
         ),
         (
             Scope.HOLDS_WRITE,
             "PUT",
             f"/lines/{MSISDN}/legal-hold",
-            {"reason": "court order 2026-17", "requested_by": "Clerk Wu", "placed_on": "2026-11-01"},
+            {
+                "reason": "court order 2026-17",
+                "requested_by": "Clerk Wu",
+                "placed_on": "2026-11-01",
+            },
         ),
         (Scope.LINES_WRITE, "PUT", f"/lines/{MSISDN}/lost-report", {"reported_on": "2026-11-21"}),
     ]
@@ -94,7 +107,9 @@ def test_every_resource_is_written_under_its_scope_and_refused_without_it(
         assert (line.paid_credit_minor, line.unbilled_usage_minor) == (700, 120)
         assert line.legal_hold and line.lost_reported
         assert session.get(LineActivity, line.id).last_usage_on == date(2026, 11, 20)  # type: ignore[union-attr]
-        paid = session.execute(select(models.Bill.paid_at).where(models.Bill.line_id == line.id)).scalar_one()
+        paid = session.execute(
+            select(models.Bill.paid_at).where(models.Bill.line_id == line.id)
+        ).scalar_one()
         assert paid is not None
         assert app.deps.hlr.lookup(line.imsi) is not None
 
@@ -109,7 +124,9 @@ def test_every_resource_is_written_under_its_scope_and_refused_without_it(
         "reevaluated": [],
     }
     lift = {"requested_by": "Clerk Wu", "reason": "order lifted"}
-    assert call(client, "POST", f"/lines/{MSISDN}/legal-hold/lift", lines_w, lift).status_code == 403
+    assert (
+        call(client, "POST", f"/lines/{MSISDN}/legal-hold/lift", lines_w, lift).status_code == 403
+    )
     lifted = call(client, "POST", f"/lines/{MSISDN}/legal-hold/lift", holds_w, lift)
     assert lifted.status_code == 200 and "lifted_on" in lifted.json()["changed"]
     assert call(client, "DELETE", f"/lines/{MSISDN}/lost-report", reader).status_code == 403
@@ -159,7 +176,9 @@ def test_a_number_still_aging_or_ported_out_is_not_given_to_a_new_line(
             )
         )
         session.add(
-            models.Number(msisdn="+8613901009002", operator_id=operator_id, state="ported_out", updated_at=now)
+            models.Number(
+                msisdn="+8613901009002", operator_id=operator_id, state="ported_out", updated_at=now
+            )
         )
     aging = call(client, "PUT", f"/lines/{MSISDN}", writer, LINE)
     assert (aging.status_code, aging.json()["code"], aging.json()["field"]) == (

@@ -45,7 +45,9 @@ def test_sample_files_import_with_rejects_and_a_second_run_changes_nothing(
         ).scalar_one()
         assert held == 10 + 5  # holds on 1 line in 10, one in two of them lifted
         urls = session.execute(
-            select(func.count()).select_from(models.Binding).where(models.Binding.notify_url.is_not(None))
+            select(func.count())
+            .select_from(models.Binding)
+            .where(models.Binding.notify_url.is_not(None))
         ).scalar_one()
         assert urls == 40 + 20
 
@@ -61,7 +63,9 @@ def test_sample_files_import_with_rejects_and_a_second_run_changes_nothing(
     }
 
     with app.sessions() as session:
-        audit_before = session.execute(select(func.count()).select_from(models.AuditEntry)).scalar_one()
+        audit_before = session.execute(
+            select(func.count()).select_from(models.AuditEntry)
+        ).scalar_one()
     again = import_samples(app, cn, "cn", tmp_path / "again.csv")
     assert (again.inserted, again.updated, again.unchanged, again.rejected) == (
         0,
@@ -70,7 +74,9 @@ def test_sample_files_import_with_rejects_and_a_second_run_changes_nothing(
         CN_BAD,
     )
     with app.sessions() as session:
-        audit_after = session.execute(select(func.count()).select_from(models.AuditEntry)).scalar_one()
+        audit_after = session.execute(
+            select(func.count()).select_from(models.AuditEntry)
+        ).scalar_one()
         assert audit_after == audit_before
         assert verify_chain(session).first_broken_id is None
 
@@ -92,9 +98,13 @@ def test_a_changed_file_applies_only_the_changes_and_audits_them(app: App, tmp_p
     summary = import_samples(app, cn, "cn", tmp_path / "r2.csv", [changed])
     assert (summary.updated, summary.unchanged, summary.inserted) == (3, 197, 0)
     with app.sessions() as session:
-        entries = session.execute(
-            select(models.AuditEntry).where(models.AuditEntry.action == "data.updated")
-        ).scalars().all()
+        entries = (
+            session.execute(
+                select(models.AuditEntry).where(models.AuditEntry.action == "data.updated")
+            )
+            .scalars()
+            .all()
+        )
         assert len(entries) == 3
         assert all(e.details["fields"] == ["paid_credit_minor"] for e in entries)
         assert all(e.entity == "balances" and "*" in e.entity_id for e in entries)
@@ -107,9 +117,13 @@ def test_a_changed_file_applies_only_the_changes_and_audits_them(app: App, tmp_p
 def test_personal_data_from_files_is_not_stored_in_clear(app: App, tmp_path: Path) -> None:
     cn = operator(app, "cn")
     import_samples(app, cn, "cn", tmp_path / "r.csv")
-    with next(p for p in sample_files("cn") if p.name == "subscribers.csv").open(encoding="utf-8") as h:
+    with next(p for p in sample_files("cn") if p.name == "subscribers.csv").open(
+        encoding="utf-8"
+    ) as h:
         people = list(csv.DictReader(h))[:5]
-    with next(p for p in sample_files("cn") if p.name == "legal_holds.csv").open(encoding="utf-8") as h:
+    with next(p for p in sample_files("cn") if p.name == "legal_holds.csv").open(
+        encoding="utf-8"
+    ) as h:
         askers = [r["requested_by"] for r in csv.DictReader(h)][:3]
     secrets = [p["id_number"] for p in people] + [p["name"] + "@" for p in people[:0]] + askers
     secrets += [p["email"] for p in people]
@@ -124,6 +138,8 @@ def test_personal_data_from_files_is_not_stored_in_clear(app: App, tmp_path: Pat
         return
     with app.engine.connect() as connection:
         for table in ("subscribers", "legal_holds", "audit_log", "source_records"):
-            dump = connection.execute(text(f"SELECT string_agg(t::text, '|') FROM {table} t")).scalar_one()
+            dump = connection.execute(
+                text(f"SELECT string_agg(t::text, '|') FROM {table} t")
+            ).scalar_one()
             for secret in secrets:
                 assert secret not in (dump or "")

@@ -36,7 +36,9 @@ def read_rejects(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def token(app: App, *scopes: Scope, operator_code: str | None = None, role: Role = Role.INTEGRATION) -> dict[str, str]:
+def token(
+    app: App, *scopes: Scope, operator_code: str | None = None, role: Role = Role.INTEGRATION
+) -> dict[str, str]:
     from lineclose.services.data_in.bulk_import import operator_by_code
 
     with app.sessions.begin() as session:

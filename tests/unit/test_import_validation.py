@@ -43,7 +43,12 @@ def test_a_good_line_row_is_normalized() -> None:
         ("lines", {**LINE, "monthly_fee_minor": "12.50"}, "monthly_fee_minor", "whole number"),
         ("lines", {**LINE, "monthly_fee_minor": "-5"}, "monthly_fee_minor", "whole number"),
         ("lines", {k: v for k, v in LINE.items() if k != "iccid"}, "iccid", "required"),
-        ("subscribers", {"subscriber_ref": "C1", "id_number": ID_NUMBER[:-1] + "0"}, "id_number", "resident ID"),
+        (
+            "subscribers",
+            {"subscriber_ref": "C1", "id_number": ID_NUMBER[:-1] + "0"},
+            "id_number",
+            "resident ID",
+        ),
         ("subscribers", {"subscriber_ref": "C1", "email": "nobody"}, "email", "e-mail address"),
         ("subscribers", {"subscriber_ref": "x" * 65}, "subscriber_ref", "1 to 64"),
         (
@@ -76,12 +81,28 @@ def test_a_good_line_row_is_normalized() -> None:
         ),
         (
             "bindings",
-            {"msisdn": LINE["msisdn"], "service": "Pay", "category": "payment", "bound_on": "2025-01-01", "notify_url": "ftp://x"},
+            {
+                "msisdn": LINE["msisdn"],
+                "service": "Pay",
+                "category": "payment",
+                "bound_on": "2025-01-01",
+                "notify_url": "ftp://x",
+            },
             "notify_url",
             "http(s) URL",
         ),
-        ("contracts", {"msisdn": LINE["msisdn"], "commitment_end": "2027-01-01", "etf_rule": "sometimes"}, "etf_rule", "one of"),
-        ("legal_holds", {"msisdn": LINE["msisdn"], "reason": "", "placed_on": "2026-01-01"}, "reason", "required"),
+        (
+            "contracts",
+            {"msisdn": LINE["msisdn"], "commitment_end": "2027-01-01", "etf_rule": "sometimes"},
+            "etf_rule",
+            "one of",
+        ),
+        (
+            "legal_holds",
+            {"msisdn": LINE["msisdn"], "reason": "", "placed_on": "2026-01-01"},
+            "reason",
+            "required",
+        ),
     ],
 )
 def test_a_bad_value_is_refused_naming_its_field(

@@ -74,7 +74,7 @@ def show(code: Annotated[str, typer.Argument(help="operator code")]) -> None:
             f"{r.value}{' *' if r.overridden else ''}",
             r.source,
             r.mark,
-            str(r.profile_value),
+            f"{r.profile_value} ({r.profile_mark}: {r.profile_source})",
             f"{r.minimum}..{r.maximum}",
         )
     console.print(rules)

@@ -374,4 +374,6 @@ class InboundSms(Base):
     receiver: Mapped[str] = mapped_column(String(20))
     text_enc: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
-from lineclose.db import models_data_in as models_data_in  # noqa: E402,F401
+
+
+from lineclose.db import models_data_in as models_data_in  # noqa: E402

@@ -38,7 +38,9 @@ class ApplyContext:
     def touch(self, line_id: int, *what: str) -> None:
         self.line_changes.setdefault(line_id, set()).update(what)
 
-    def refuse(self, item: Item, field_name: str, message: str, code: str = "invalid_value") -> None:
+    def refuse(
+        self, item: Item, field_name: str, message: str, code: str = "invalid_value"
+    ) -> None:
         self.rejects.append(Reject(item.row, field_name, message, code))
 
     def moment(self, day: date | None) -> datetime | None:

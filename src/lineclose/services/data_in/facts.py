@@ -72,7 +72,9 @@ def _by_line(
 
 
 def columns_of(item: Item, columns: dict[str, Any]) -> dict[str, Any]:
-    return {col: src(item.record) if callable(src) else item.record[src] for col, src in columns.items()}
+    return {
+        col: src(item.record) if callable(src) else item.record[src] for col, src in columns.items()
+    }
 
 
 def apply_last_usage(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list[Item]:
@@ -101,7 +103,9 @@ def apply_legal_holds(ctx: ApplyContext, new: list[Item], changed: list[Item]) -
     vault = ctx.deps.vault
     columns: dict[str, Any] = {
         "reason": "reason",
-        "requested_by_enc": lambda r: vault.encrypt(r["requested_by"]) if r["requested_by"] else None,
+        "requested_by_enc": lambda r: (
+            vault.encrypt(r["requested_by"]) if r["requested_by"] else None
+        ),
         "placed_on": "placed_on",
         "lifted_on": "lifted_on",
     }
@@ -165,7 +169,10 @@ def apply_payments(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> l
         )
     kept = ctx.resolve_lines(new)
     bills = records.entity_ids(
-        ctx.session, ctx.operator_id, "bills", (i.record["bill_id"] for i in kept if i.record["bill_id"])
+        ctx.session,
+        ctx.operator_id,
+        "bills",
+        (i.record["bill_id"] for i in kept if i.record["bill_id"]),
     )
     used = set(
         ctx.session.execute(
@@ -177,9 +184,19 @@ def apply_payments(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> l
     accepted: list[Item] = []
     for item in kept:
         if item.key in used:
-            ctx.refuse(item, "reference", "reference is already used by another payment", "payment_reference_reused")
+            ctx.refuse(
+                item,
+                "reference",
+                "reference is already used by another payment",
+                "payment_reference_reused",
+            )
         elif item.record["bill_id"] and item.record["bill_id"] not in bills:
-            ctx.refuse(item, "bill_id", "bill_id is not a known bill: send it in bills first", "unknown_bill")
+            ctx.refuse(
+                item,
+                "bill_id",
+                "bill_id is not a known bill: send it in bills first",
+                "unknown_bill",
+            )
         else:
             accepted.append(item)
     table = models.Payment.__table__
@@ -220,7 +237,7 @@ def _settle_bills(ctx: ApplyContext, payments: list[dict[str, Any]]) -> None:
         if wanted[bill_id]["amount_minor"] >= amount
     ]
     update_rows(ctx.session, models.Bill.__table__, settled)  # type: ignore[arg-type]
-    for bill_id, _, line_id in unpaid:
+    for _bill_id, _, line_id in unpaid:
         ctx.touch(line_id, "bills")
 
 

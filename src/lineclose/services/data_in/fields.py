@@ -104,7 +104,9 @@ def _past_day(raw: str, ctx: Context) -> date:
 def _amount(raw: str, ctx: Context) -> int:
     text = raw.strip()
     if not text.isdigit():
-        raise RowError("", "must be a whole number of minor units (cents, fen, pence), such as 1250")
+        raise RowError(
+            "", "must be a whole number of minor units (cents, fen, pence), such as 1250"
+        )
     value = int(text)
     if value > MAX_AMOUNT_MINOR:
         raise RowError("", f"must be at most {MAX_AMOUNT_MINOR} minor units")

@@ -16,7 +16,13 @@ from typing import Any
 
 from lineclose.errors import InvalidInput
 from lineclose.services.data_in.apply_context import Reject
-from lineclose.services.data_in.fields import ORDER, SCHEMAS, Context, RowError, parse_row, source_key
+from lineclose.services.data_in.fields import (
+    ORDER,
+    Context,
+    RowError,
+    parse_row,
+    source_key,
+)
 from lineclose.services.data_in.records import Item
 
 WIDE = "wide"

@@ -43,7 +43,9 @@ def digest_item(key: bytes, item: Item) -> None:
     """Keyed digests, so the table says whether a value changed without holding the value."""
     for name, value in sorted(item.record.items()):
         text = f"{item.kind}.{name}={'' if value is None else value}"
-        item.field_digests[name] = hashlib.blake2b(text.encode(), key=key, digest_size=12).hexdigest()
+        item.field_digests[name] = hashlib.blake2b(
+            text.encode(), key=key, digest_size=12
+        ).hexdigest()
     body = json.dumps(item.field_digests, sort_keys=True)
     item.digest = hashlib.sha256(body.encode()).hexdigest()
 

@@ -22,9 +22,7 @@ _stage_names = itertools.count(1)
 def lock_operator(session: Session, operator_id: int) -> None:
     """Take the write lock first: one import per operator at a time, and on SQLite the
     database's own write lock, so the ids read next are ours."""
-    session.execute(
-        text("UPDATE operators SET code = code WHERE id = :id"), {"id": operator_id}
-    )
+    session.execute(text("UPDATE operators SET code = code WHERE id = :id"), {"id": operator_id})
 
 
 def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
@@ -33,9 +31,7 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
         return []
     if session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
-            text(
-                "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"
-            ),
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
             {"t": table.name, "n": count},
         ).scalars()
         return [int(r) for r in rows]
@@ -77,9 +73,7 @@ def update_rows(
             .where(table.c[key] == bindparam(f"k_{key}"))
             .values({c: bindparam(f"v_{c}") for c in columns})
         )
-        params = [
-            {f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows
-        ]
+        params = [{f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows]
         session.connection().execute(statement.execution_options(synchronize_session=False), params)
         return
     stage = _copy_to_stage(session, table, [key, *columns], rows)

@@ -27,6 +27,8 @@ class RuleView:
     source: str
     overridden: bool
     profile_value: int
+    profile_mark: str
+    profile_source: str
     minimum: int
     maximum: int
 
@@ -80,6 +82,8 @@ def operator_settings(session: Session, actor: Actor, code: str) -> OperatorSett
                 source=rule.note,
                 overridden=name in overrides,
                 profile_value=getattr(base, name).value,
+                profile_mark=getattr(base, name).mark,
+                profile_source=getattr(base, name).note,
                 minimum=allowed.minimum,
                 maximum=allowed.maximum,
             )
