@@ -5,15 +5,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from lineclose.bootstrap import App
+from lineclose.config import Settings
 from lineclose.services.context import Role
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import sign_in, staff
 from tests.support.data_in import import_samples, operator
 
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The embedded default: the built-in line registry, written with the imported lines."""
+    return settings.model_copy(update={"hlr_backend": "registry"})
+
+
 CLEAN_LINE = "+8613901000010"  # examples/cn: line 10 has no blocker
+IMSI = "460000000500010"
 HELD_LINE = "+8613901000004"  # line 4 is frozen by a legal hold
 
 
@@ -23,6 +33,8 @@ def test_an_imported_line_closes_end_to_end(
     code = operator(app, "cn")
     summary = import_samples(app, code, "cn", tmp_path / "rejects.csv")
     assert summary.inserted > 1_000
+    registered = app.deps.hlr.lookup(IMSI)
+    assert registered is not None and registered.network_access == "cs+ps"
 
     held = sign_in(client, app, worker, HELD_LINE)
     blocked = client.post("/api/v1/precheck", json={"msisdn": HELD_LINE}, headers=held).json()
@@ -54,3 +66,5 @@ def test_an_imported_line_closes_end_to_end(
     assert closed["status"] == "closed"
     certificate = client.get(f"/api/v1/certificates/{closed['certificate_code']}").json()
     assert certificate["valid"] is True
+    barred = app.deps.hlr.lookup(IMSI)
+    assert barred is not None and barred.network_access == "none"

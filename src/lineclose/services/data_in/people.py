@@ -192,7 +192,8 @@ def _insert_lines(
                 **_line_columns(record, owners[record["subscriber_ref"]]),
             }
         )
-        ctx.new_lines.append((record["imsi"], record["msisdn"]))
+        if ctx.deps.settings.hlr_backend != "registry":
+            ctx.new_lines.append((record["imsi"], record["msisdn"]))
     insert_rows(ctx.session, table, rows)  # type: ignore[arg-type]
     fresh = [
         {
@@ -216,3 +217,27 @@ def _insert_lines(
         if i.record["msisdn"] in numbers
     ]
     update_rows(ctx.session, models.Number.__table__, reused, key="msisdn")  # type: ignore[arg-type]
+    if ctx.deps.settings.hlr_backend == "registry":
+        _register_in_built_in_registry(ctx, items)
+
+
+def _register_in_built_in_registry(ctx: ApplyContext, items: list[Item]) -> None:
+    """The built-in line registry lives in this database: its records are written with the
+    lines, in the same transaction, instead of one call per line after commit."""
+    imsis = [i.record["imsi"] for i in items]
+    known = set(
+        ctx.session.execute(
+            select(models.HlrRegistryEntry.imsi).where(models.HlrRegistryEntry.imsi.in_(imsis))
+        ).scalars()
+    )
+    rows = [
+        {
+            "imsi": i.record["imsi"],
+            "msisdn": i.record["msisdn"].lstrip("+"),
+            "network_access": "cs+ps",
+            "updated_at": ctx.now,
+        }
+        for i in items
+        if i.record["imsi"] not in known
+    ]
+    insert_rows(ctx.session, models.HlrRegistryEntry.__table__, rows)  # type: ignore[arg-type]

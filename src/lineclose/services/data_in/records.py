@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -46,8 +45,7 @@ def digest_item(key: bytes, item: Item) -> None:
         item.field_digests[name] = hashlib.blake2b(
             text.encode(), key=key, digest_size=12
         ).hexdigest()
-    body = json.dumps(item.field_digests, sort_keys=True)
-    item.digest = hashlib.sha256(body.encode()).hexdigest()
+    item.digest = hashlib.sha256("".join(item.field_digests.values()).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
