@@ -73,7 +73,8 @@ def sync(
         if total.rejects:
             raise _refusal(total.rejects[0])
     outcome = "inserted" if total.inserted else "updated" if total.updated else "unchanged"
-    return Synced(kind, outcome, total.changed_fields, total.reevaluated, total.new_lines)
+    shown = "lines" if kind == WIDE else kind
+    return Synced(shown, outcome, total.changed_fields, total.reevaluated, total.new_lines)
 
 
 def _refusal(reject: Reject) -> LinecloseError:
