@@ -138,6 +138,7 @@ def _url(path: str, w: World) -> str:
         "code": w.certificate,
         "row_id": "1",
         "country": "CN",
+        "service": "Alipay",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 
