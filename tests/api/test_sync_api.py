@@ -206,3 +206,29 @@ def test_a_token_acts_only_for_its_own_operator(app: App, client: TestClient) ->
     unnamed = call(client, "PUT", f"/lines/{MSISDN}", admin, LINE)
     assert (unnamed.status_code, unnamed.json()["field"]) == (422, "operator")
     assert call(client, "PUT", f"/lines/{MSISDN}?operator=theirs", admin, LINE).status_code == 201
+
+
+def test_a_number_given_to_a_new_line_gets_its_facts_even_when_they_repeat(
+    app: App, client: TestClient
+) -> None:
+    code = operator(app, "cn")
+    writer = token(app, Scope.LINES_WRITE, Scope.LEDGER_WRITE, operator_code=code)
+    assert call(client, "PUT", f"/lines/{MSISDN}", writer, LINE).status_code == 201
+    balance = {"paid_credit_minor": 700}
+    assert call(client, "PUT", f"/lines/{MSISDN}/balance", writer, balance).status_code == 201
+    with app.sessions.begin() as session:  # the old line closed and its number aged
+        old = session.execute(select(models.Line).where(models.Line.msisdn == MSISDN)).scalar_one()
+        old.status = "closed"
+        number = session.get(models.Number, MSISDN)
+        assert number is not None
+        number.state = "available"
+    app.deps.hlr.purge(str(LINE["imsi"]), "test:purge")
+    fresh = {**LINE, "iccid": iccid(900_003), "imsi": "460000000900003", "subscriber_ref": "CRM-2"}
+    assert call(client, "PUT", f"/lines/{MSISDN}", writer, fresh).json()["outcome"] == "inserted"
+    again = call(client, "PUT", f"/lines/{MSISDN}/balance", writer, balance)
+    assert again.json()["outcome"] == "updated"
+    with app.sessions() as session:
+        new = session.execute(
+            select(models.Line).where(models.Line.msisdn == MSISDN, models.Line.status == "active")
+        ).scalar_one()
+        assert new.paid_credit_minor == 700 and new.imsi == "460000000900003"

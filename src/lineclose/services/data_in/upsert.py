@@ -38,6 +38,11 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
+LINE_FACTS = frozenset(
+    {"balances", "unbilled_usage", "last_usage", "contracts", "legal_holds", "lost_reports"}
+)
+
+
 @dataclass
 class BatchResult:
     """Outcomes by source row number (a wide row carries several records)."""
@@ -81,6 +86,13 @@ def apply_batch(
             result.unchanged.add(last[item.key].row)  # superseded by a later row, same key
         last[item.key] = item
     known = records.load_known(session, operator.id, kind, last)
+    if kind in LINE_FACTS:
+        # A number given to a new line after aging: what the source said about the old line
+        # does not hold for the new one, so its facts are applied afresh.
+        current = ctx.lines_in_service(last)
+        stale: set[str] = {k for k, v in known.items() if v.entity_id != current.get(k)}
+    else:
+        stale = set()
     new: list[Item] = []
     changed: list[Item] = []
     key = records.digest_key(deps.vault)
@@ -89,12 +101,15 @@ def apply_batch(
         seen = known.get(item.key)
         if seen is None:
             new.append(item)
-        elif seen.digest == item.digest:
+        elif seen.digest == item.digest and item.key not in stale:
             result.unchanged.add(item.row)
         else:
             item.known_id = seen.id
-            item.entity_id = seen.entity_id
-            item.changed = records.changed_fields(item, seen.field_digests)
+            if item.key in stale:
+                item.changed = sorted(item.field_digests)
+            else:
+                item.entity_id = seen.entity_id
+                item.changed = records.changed_fields(item, seen.field_digests)
             changed.append(item)
     accepted = {id(i) for i in HANDLERS[kind](ctx, new, changed)}
     new = [i for i in new if id(i) in accepted]
