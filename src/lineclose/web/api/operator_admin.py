@@ -32,6 +32,33 @@ class OperatorIn(BaseModel):
     profile: str
 
 
+class RuleOut(BaseModel):
+    name: str
+    value: int
+    mark: str
+    source: str
+    overridden: bool
+    profile_value: int
+    profile_mark: str
+    profile_source: str
+    minimum: int
+    maximum: int
+
+
+class OperatorSettingsOut(BaseModel):
+    """Each rule's value beside its source and mark (RULES.md), and the allowed range."""
+
+    code: str
+    name: str
+    profile: str
+    profile_name: str
+    currency: str
+    timezone: str
+    rules: list[RuleOut]
+    auto_approval: dict[str, Any]
+    notifications: dict[str, Any]
+
+
 class SettingsIn(BaseModel):
     """Settings to change; a `null` override puts a rule back to its profile's value."""
 
@@ -39,19 +66,19 @@ class SettingsIn(BaseModel):
     values: dict[str, Any]
 
 
-@router.post("", status_code=201, responses=ERRORS)
+@router.post("", status_code=201, response_model=OperatorSettingsOut, responses=ERRORS)
 def create(body: OperatorIn, session: SessionDep, deps: DepsDep, actor: Admin) -> dict[str, Any]:
     operator_admin.create_operator(session, deps, actor, body.code, body.name, body.profile)
     session.commit()
     return operator_settings(session, actor, body.code).as_dict()
 
 
-@router.get("/{code}", responses=ERRORS)
+@router.get("/{code}", response_model=OperatorSettingsOut, responses=ERRORS)
 def show(code: str, session: SessionDep, actor: Reader) -> dict[str, Any]:
     return operator_settings(session, actor, code).as_dict()
 
 
-@router.patch("/{code}/profile", responses=ERRORS)
+@router.patch("/{code}/profile", response_model=OperatorSettingsOut, responses=ERRORS)
 def set_profile(
     code: str, body: SettingsIn, session: SessionDep, deps: DepsDep, actor: Admin
 ) -> dict[str, Any]:
@@ -60,7 +87,7 @@ def set_profile(
     return operator_settings(session, actor, code).as_dict()
 
 
-@router.patch("/{code}/auto-approval", responses=ERRORS)
+@router.patch("/{code}/auto-approval", response_model=OperatorSettingsOut, responses=ERRORS)
 def set_auto_approval(
     code: str, body: SettingsIn, session: SessionDep, deps: DepsDep, actor: Admin
 ) -> dict[str, Any]:
@@ -69,7 +96,7 @@ def set_auto_approval(
     return operator_settings(session, actor, code).as_dict()
 
 
-@router.patch("/{code}/notifications", responses=ERRORS)
+@router.patch("/{code}/notifications", response_model=OperatorSettingsOut, responses=ERRORS)
 def set_notifications(
     code: str, body: SettingsIn, session: SessionDep, deps: DepsDep, actor: Admin
 ) -> dict[str, Any]:
