@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -28,15 +30,31 @@ def run_import(
     on_progress: Callable[[int, int], None] | None = None,
     batch_rows: int = bulk_import.BATCH_ROWS,
     actor: str = "admin:import",
+    workers: int = 0,
 ) -> bulk_import.Summary:
     """Import the files; each batch commits on its own, so a failure loses at most one batch
-    and a rerun skips what already arrived (the upsert is idempotent)."""
+    and a rerun skips what already arrived (the upsert is idempotent). With `workers`,
+    rows are validated in that many processes while this one writes."""
     with app.sessions() as session:
         plan = bulk_import.plan(session, app.deps, operator_code, files)
+    with ExitStack() as stack:
+        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 0 else None
+        return _run(app, plan, rejects_path, on_progress, batch_rows, actor, pool)
+
+
+def _run(
+    app: App,
+    plan: bulk_import.Plan,
+    rejects_path: Path,
+    on_progress: Callable[[int, int], None] | None,
+    batch_rows: int,
+    actor: str,
+    pool: Executor | None,
+) -> bulk_import.Summary:
     summary = bulk_import.Summary()
     with rejects_path.open("w", encoding="utf-8", newline="") as handle:
         rejects = bulk_import.RejectsFile(handle)
-        for batch in bulk_import.read(plan, batch_rows):
+        for batch in bulk_import.read(plan, batch_rows, pool):
             with app.sessions.begin() as session:
                 result = bulk_import.apply(session, app.deps, plan, batch, actor)
             register_new_lines(app.deps, result.new_lines)
@@ -53,6 +71,9 @@ def import_command(
     rejects: Annotated[
         Path, typer.Option(help="where bad rows go (file, row, field, code, message)")
     ] = Path("rejects.csv"),
+    workers: Annotated[
+        int, typer.Option(help="processes that validate rows while the import writes (0: none)")
+    ] = 1,
 ) -> None:
     """Import subscribers, lines and their facts; bad rows go to the rejects file."""
     app = bootstrap(Settings())
@@ -72,7 +93,7 @@ def import_command(
             progress.update(task, completed=done, total=total, rate=rate)
 
         try:
-            summary = run_import(app, operator, files, rejects, advance)
+            summary = run_import(app, operator, files, rejects, advance, workers=workers)
         except LinecloseError as exc:
             console.print(f"[red]{exc.code}[/red]: {exc.message}")
             raise typer.Exit(2) from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -61,9 +62,11 @@ def plan(session: Session, deps: Deps, operator_code: str, files: list[Path]) ->
     )
 
 
-def read(import_plan: Plan, size: int = BATCH_ROWS) -> Iterator[Batch]:
+def read(
+    import_plan: Plan, size: int = BATCH_ROWS, pool: Executor | None = None
+) -> Iterator[Batch]:
     for path in import_plan.files:
-        yield from batches(path, import_plan.context, size)
+        yield from batches(path, import_plan.context, size, pool)
 
 
 def apply(

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,18 +115,43 @@ def parse(kind: str, number: int, raw: dict[str, Any], ctx: Context) -> list[Ite
     return items
 
 
-def batches(path: Path, ctx: Context, size: int) -> Iterator[Batch]:
-    kind = kind_of(path)
-    batch = Batch(path.name)
-    for number, raw in raw_rows(path):
-        batch.rows += 1
+def parse_chunk(
+    file: str, kind: str, rows: list[tuple[int, dict[str, Any]]], ctx: Context
+) -> Batch:
+    """Validate one chunk of raw rows; pure, so it can run in another process."""
+    batch = Batch(file, rows=len(rows))
+    for number, raw in rows:
         try:
             for item in parse(kind, number, raw, ctx):
                 batch.items.setdefault(item.kind, []).append(item)
         except RowError as exc:
             batch.rejects.append(Reject(number, exc.field, exc.message))
-        if batch.rows >= size:
-            yield batch
-            batch = Batch(path.name)
-    if batch.rows:
-        yield batch
+    return batch
+
+
+def chunks(path: Path, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    for row in raw_rows(path):
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def batches(path: Path, ctx: Context, size: int, pool: Executor | None = None) -> Iterator[Batch]:
+    """Validated batches in file order. With a process pool, the next chunks are validated
+    while the current one is written (at most two ahead, so memory stays bounded)."""
+    kind = kind_of(path)
+    if pool is None:
+        for chunk in chunks(path, size):
+            yield parse_chunk(path.name, kind, chunk, ctx)
+        return
+    ahead: deque[Future[Batch]] = deque()
+    for chunk in chunks(path, size):
+        ahead.append(pool.submit(parse_chunk, path.name, kind, chunk, ctx))
+        if len(ahead) > 2:
+            yield ahead.popleft().result()
+    while ahead:
+        yield ahead.popleft().result()
