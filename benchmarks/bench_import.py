@@ -37,8 +37,8 @@ from lineclose.services.provisioning import add_operator
 # Targets are minimum ratios to the raw write: validation, sealing personal data, digests for
 # idempotency and the audit trail cost something, but must stay within this factor.
 TARGETS = {"sqlite": 0.05, "postgresql": 0.03, "sqlite_unchanged": 0.10}
-# As `lineclose import` runs by default: one process validates while the other writes.
-WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", "1"))
+# `lineclose import --workers N`: validation in N other processes (0, the default: in this one).
+WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", "0"))
 PG_URL = os.environ.get(
     "LINECLOSE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )

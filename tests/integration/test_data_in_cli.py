@@ -42,7 +42,7 @@ def test_an_operator_is_created_set_and_its_uk_sample_files_imported(
     assert "operator override" in shown.output and "codes within 2 working days" in shown.output
 
     rejects = tmp_path / "rejects.csv"
-    args = ["import", "--operator", "acme-uk", "--rejects", str(rejects)]
+    args = ["import", "--operator", "acme-uk", "--rejects", str(rejects), "--workers", "1"]
     imported = runner.invoke(cli, [*args, *map(str, sample_files("uk"))], env=env)
     assert imported.exit_code == 0, imported.output
     assert "540" in imported.output and "rows/s" in imported.output

@@ -72,8 +72,12 @@ def import_command(
         Path, typer.Option(help="where bad rows go (file, row, field, code, message)")
     ] = Path("rejects.csv"),
     workers: Annotated[
-        int, typer.Option(help="processes that validate rows while the import writes (0: none)")
-    ] = 1,
+        int,
+        typer.Option(
+            help="extra processes that validate rows while the import writes; helps only "
+            "with idle cores (0: validate in this process)"
+        ),
+    ] = 0,
 ) -> None:
     """Import subscribers, lines and their facts; bad rows go to the rejects file."""
     app = bootstrap(Settings())
