@@ -12,17 +12,20 @@ from lineclose.services import operator_admin
 from lineclose.services.context import Actor, Role
 from lineclose.services.reads.operator_settings import operator_settings
 from lineclose.web.api.deps import DepsDep, SessionDep, allow
+from lineclose.web.api.sync_schemas import refusals
 
 router = APIRouter(prefix="/api/v1/operators", tags=["operators"])
 
 Admin = Annotated[Actor, allow(Role.ADMIN)]
 Reader = Annotated[Actor, allow(Role.SUPERVISOR, Role.ADMIN)]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    403: {"description": "not an admin, or another operator's"},
-    404: {"description": "no such operator"},
-    409: {"description": "the operator code is taken"},
-    422: {"description": "a value out of range: problem+json names the field and the range"},
-}
+ERRORS = refusals(
+    {
+        403: "not an admin, or another operator's",
+        404: "no such operator",
+        409: "the operator code is taken",
+        422: "a value out of range: problem+json names the field and the range",
+    }
+)
 
 
 class OperatorIn(BaseModel):

@@ -28,6 +28,7 @@ from lineclose.web.api.sync_schemas import (
     PaymentIn,
     SyncOut,
     UsageIn,
+    refusals,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -38,13 +39,15 @@ HoldsWriter = Annotated[Actor, allow(Role.ADMIN, scopes=(Scope.HOLDS_WRITE,))]
 OperatorQuery = Annotated[
     str | None, Query(description="operator code, for a token not bound to an operator")
 ]
-ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"description": "no or unknown token"},
-    403: {"description": "the token lacks the scope, or acts for another operator"},
-    404: {"description": "unknown line, subscriber, bill, binding or hold"},
-    409: {"description": "number aging, in service or ported out; serial or reference in use"},
-    422: {"description": "a bad value: problem+json names the field"},
-}
+ERRORS = refusals(
+    {
+        401: "no or unknown token",
+        403: "the token lacks the scope, or acts for another operator",
+        404: "unknown line, subscriber, bill, binding or hold",
+        409: "number aging, in service or ported out; serial or reference in use",
+        422: "a bad value: problem+json names the field",
+    }
+)
 
 
 def _done(session: SessionDep, deps: DepsDep, synced: sync.Synced, response: Response) -> SyncOut:

@@ -95,3 +95,31 @@ class SyncOut(BaseModel):
     outcome: str
     changed: list[str]
     reevaluated: list[str]
+
+
+PROBLEM_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "description": "application/problem+json (RFC 9457) with a stable `code`; `field` names "
+    "the bad input and `allowed` the range it must be in",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "field": {"type": "string"},
+        "allowed": {"type": "object"},
+    },
+    "required": ["type", "title", "status", "code", "detail"],
+}
+
+
+def refusals(described: dict[int, str]) -> dict[int | str, dict[str, object]]:
+    """The refusals a route documents, each rendered as problem+json."""
+    return {
+        status: {
+            "description": text,
+            "content": {"application/problem+json": {"schema": PROBLEM_SCHEMA}},
+        }
+        for status, text in described.items()
+    }
