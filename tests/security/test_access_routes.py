@@ -141,6 +141,7 @@ def _url(path: str, w: World) -> str:
         "country": "CN",
         "cancel_id": "no-such-cancel",
         "subscription_id": "no-such-subscription",
+        "service": "Alipay",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -16,6 +16,7 @@ from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
 from lineclose.cli.numbers import numbers_app
+from lineclose.cli.operator_admin import register as register_data_in
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
 from lineclose.config import Settings
@@ -42,6 +43,7 @@ app.add_typer(bulk_app, name="bulk")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(numbers_app, name="numbers")
+register_data_in(app)
 console = Console()
 
 

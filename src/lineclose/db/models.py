@@ -160,6 +160,7 @@ class Binding(Base):
     category: Mapped[str] = mapped_column(String(32))  # payment | bank | social | other
     notify_on_closure: Mapped[bool] = mapped_column(Boolean, default=False)
     notify_email: Mapped[str | None] = mapped_column(String(200))
+    notify_url: Mapped[str | None] = mapped_column(String(300))
     bound_on: Mapped[date] = mapped_column(Date)
     unbound_on: Mapped[date | None] = mapped_column(Date)
 
@@ -377,5 +378,6 @@ class InboundSms(Base):
 
 
 # Models in their own modules register on Base when this module is imported.
+from lineclose.db import models_data_in as models_data_in  # noqa: E402
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402

@@ -34,6 +34,11 @@ class Action(StrEnum):
     MANAGE_CALENDARS = "manage_calendars"
     READ_AUDIT = "read_audit"
     EVENT_SUBSCRIPTIONS = "event_subscriptions"
+    SYNC_LINES = "sync_lines"
+    SYNC_LEDGER = "sync_ledger"
+    SYNC_HOLDS = "sync_holds"
+    OPERATOR_SETTINGS = "operator_settings"
+    READ_OPERATOR_SETTINGS = "read_operator_settings"
     NUMBER_RECYCLING_SELF = "number_recycling_self"
 
 
@@ -74,6 +79,12 @@ RULES: dict[Action, Rule] = {
     Action.MANAGE_CALENDARS: _rule(Role.ADMIN),
     Action.READ_AUDIT: _rule(*STAFF),
     Action.EVENT_SUBSCRIPTIONS: _rule(*STAFF, scopes=(Scope.CLOSURE_READ,)),
+    # The operator's CRM and billing keep lines and ledgers current; an admin may correct them.
+    Action.SYNC_LINES: _rule(Role.ADMIN, scopes=(Scope.LINES_WRITE,)),
+    Action.SYNC_LEDGER: _rule(Role.ADMIN, scopes=(Scope.LEDGER_WRITE,)),
+    Action.SYNC_HOLDS: _rule(Role.ADMIN, scopes=(Scope.HOLDS_WRITE,)),
+    Action.OPERATOR_SETTINGS: _rule(Role.ADMIN),
+    Action.READ_OPERATOR_SETTINGS: _rule(Role.SUPERVISOR, Role.ADMIN),
     # CAMARA three-legged: a subscriber's own session may ask about its own number only.
     Action.NUMBER_RECYCLING_SELF: _rule(
         *SUBSCRIBER, *STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,)

@@ -29,6 +29,9 @@ class Scope(StrEnum):
     CLOSURE_SUBMIT = "closure:submit"
     CLOSURE_READ = "closure:read"
     NUMBER_RECYCLING_CHECK = "number-recycling:check"
+    LINES_WRITE = "lines:write"  # subscribers, lines, bindings, last usage, lost and found
+    LEDGER_WRITE = "ledger:write"  # balances, bills, payments, unbilled usage
+    HOLDS_WRITE = "holds:write"  # legal holds: placed and lifted by an authority
 
 
 class Channel(StrEnum):

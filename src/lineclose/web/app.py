@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from lineclose import __version__
 from lineclose.bootstrap import App
-from lineclose.web import operations
+from lineclose.web import data_in, operations
 from lineclose.web.api import calendar, camara, problems, reassigned, sms_hooks
 from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
@@ -42,6 +42,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(portal.router)
     api.include_router(console.router)
     api.include_router(public.router)
+    data_in.install(api)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"], response_model=Health)

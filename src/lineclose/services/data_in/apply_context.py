@@ -1,0 +1,82 @@
+"""What every handler of a batch shares: the operator, the clock, and what the batch changed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from lineclose.db import models
+from lineclose.domain.profiles import JurisdictionProfile
+from lineclose.services.context import Deps
+from lineclose.services.data_in.records import Item
+
+
+@dataclass(frozen=True)
+class Reject:
+    row: int
+    field: str
+    message: str
+    code: str = "invalid_value"
+
+
+@dataclass
+class ApplyContext:
+    session: Session
+    deps: Deps
+    operator_id: int
+    profile: JurisdictionProfile
+    now: datetime
+    line_changes: dict[int, set[str]] = field(default_factory=dict)
+    new_lines: list[tuple[str, str]] = field(default_factory=list)  # (imsi, msisdn) for the HLR
+    rejects: list[Reject] = field(default_factory=list)
+
+    def touch(self, line_id: int, *what: str) -> None:
+        self.line_changes.setdefault(line_id, set()).update(what)
+
+    def refuse(
+        self, item: Item, field_name: str, message: str, code: str = "invalid_value"
+    ) -> None:
+        self.rejects.append(Reject(item.row, field_name, message, code))
+
+    def moment(self, day: date | None) -> datetime | None:
+        """A date the source gave, as the start of that day in the jurisdiction's time."""
+        if day is None:
+            return None
+        return datetime.combine(day, time(0), ZoneInfo(self.profile.timezone))
+
+    def lines_in_service(self, numbers: Iterable[str]) -> dict[str, int]:
+        wanted = list(set(numbers))
+        if not wanted:
+            return {}
+        rows = self.session.execute(
+            select(models.Line.msisdn, models.Line.id).where(
+                models.Line.operator_id == self.operator_id,
+                models.Line.msisdn.in_(wanted),
+                models.Line.status != "closed",
+            )
+        ).all()
+        return {m: i for m, i in rows}
+
+    def resolve_lines(self, items: list[Item]) -> list[Item]:
+        """Items whose number is a line of this operator in service; the others are refused."""
+        found = self.lines_in_service(i.record["msisdn"] for i in items)
+        kept = []
+        for item in items:
+            line_id = found.get(item.record["msisdn"])
+            if line_id is None:
+                self.refuse(
+                    item,
+                    "msisdn",
+                    "msisdn is not a line of this operator in service: send it in lines first",
+                    "unknown_line",
+                )
+                continue
+            item.entity_id = item.entity_id or line_id
+            item.record["_line_id"] = line_id
+            kept.append(item)
+        return kept

@@ -1,0 +1,157 @@
+"""Reading an operator's files as a stream of validated rows: CSV (UTF-8, header first) or
+JSON Lines, one file per kind (`lines.csv`, `bills.jsonl`, ...) or one wide file per line
+(`*wide*.csv`: subscriber, line, balance, usage, last usage and contract columns side by side).
+
+Nothing is held beyond one batch, so memory stays flat whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Executor, Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lineclose.errors import InvalidInput
+from lineclose.services.data_in.apply_context import Reject
+from lineclose.services.data_in.fields import (
+    ORDER,
+    Context,
+    RowError,
+    parse_row,
+    source_key,
+)
+from lineclose.services.data_in.records import Item
+
+WIDE = "wide"
+# The parts of a wide row, in the order they are applied; optional parts only when given.
+_WIDE_PARTS = (
+    ("subscribers", None),
+    ("lines", None),
+    ("balances", "paid_credit_minor"),
+    ("unbilled_usage", "unbilled_usage_minor"),
+    ("last_usage", "last_usage_on"),
+    ("contracts", "commitment_end"),
+)
+
+
+def kind_of(path: Path) -> str:
+    """The kind a file holds, read from its name: `lines.csv`, `uk-bills.jsonl`, `wide.csv`."""
+    stem = path.name.split(".")[0].lower().replace("-", "_")
+    if WIDE in stem:
+        return WIDE
+    matches = [k for k in ORDER if stem == k or stem.endswith("_" + k) or stem.startswith(k)]
+    if not matches:
+        known = ", ".join((*ORDER, WIDE))
+        raise InvalidInput(
+            f"{path.name}: cannot tell what the file holds from its name; name it after one of {known}",
+            code="unknown_file_kind",
+            field="file",
+        )
+    return max(matches, key=len)
+
+
+def file_rank(path: Path) -> int:
+    kind = kind_of(path)
+    return -1 if kind == WIDE else ORDER.index(kind)
+
+
+def raw_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(row number as a spreadsheet shows it, raw values) for CSV; (line number, object) for JSONL."""
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        with path.open(encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line)
+                except json.JSONDecodeError:
+                    yield number, {"__error__": "the line is not valid JSON"}
+                    continue
+                yield number, value if isinstance(value, dict) else {"__error__": "not an object"}
+        return
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for number, row in enumerate(reader, start=2):
+            yield number, row
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        lines = sum(1 for line in handle if line.strip())
+    return lines if path.suffix.lower() in (".jsonl", ".ndjson") else max(lines - 1, 0)
+
+
+@dataclass
+class Batch:
+    """Validated rows of one file, grouped by kind, and the rows refused while reading."""
+
+    file: str
+    rows: int = 0
+    items: dict[str, list[Item]] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+def parse(kind: str, number: int, raw: dict[str, Any], ctx: Context) -> list[Item]:
+    """One raw row as the items it carries, or RowError; a wide row is all or nothing."""
+    if "__error__" in raw:
+        raise RowError("row", str(raw["__error__"]))
+    if kind != WIDE:
+        record = parse_row(kind, raw, ctx)
+        return [Item(number, kind, source_key(kind, record), record)]
+    given = dict(raw)
+    if not str(given.get("subscriber_ref") or "").strip():
+        given["subscriber_ref"] = given.get("msisdn")
+    items = []
+    for part, marker in _WIDE_PARTS:
+        if marker is not None and not str(given.get(marker) or "").strip():
+            continue
+        record = parse_row(part, given, ctx)
+        items.append(Item(number, part, source_key(part, record), record))
+    return items
+
+
+def parse_chunk(
+    file: str, kind: str, rows: list[tuple[int, dict[str, Any]]], ctx: Context
+) -> Batch:
+    """Validate one chunk of raw rows; pure, so it can run in another process."""
+    batch = Batch(file, rows=len(rows))
+    for number, raw in rows:
+        try:
+            for item in parse(kind, number, raw, ctx):
+                batch.items.setdefault(item.kind, []).append(item)
+        except RowError as exc:
+            batch.rejects.append(Reject(number, exc.field, exc.message))
+    return batch
+
+
+def chunks(path: Path, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
+    chunk: list[tuple[int, dict[str, Any]]] = []
+    for row in raw_rows(path):
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def batches(path: Path, ctx: Context, size: int, pool: Executor | None = None) -> Iterator[Batch]:
+    """Validated batches in file order. With a process pool, the next chunks are validated
+    while the current one is written (at most two ahead, so memory stays bounded)."""
+    kind = kind_of(path)
+    if pool is None:
+        for chunk in chunks(path, size):
+            yield parse_chunk(path.name, kind, chunk, ctx)
+        return
+    ahead: deque[Future[Batch]] = deque()
+    for chunk in chunks(path, size):
+        ahead.append(pool.submit(parse_chunk, path.name, kind, chunk, ctx))
+        if len(ahead) > 2:
+            yield ahead.popleft().result()
+    while ahead:
+        yield ahead.popleft().result()

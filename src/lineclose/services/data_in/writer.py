@@ -1,0 +1,103 @@
+"""Set-based writes for bulk data: batched executemany on SQLite; on PostgreSQL the rows are
+COPYed into a temporary staging table and merged with one statement.
+
+Values are passed as the database stores them (naive UTC datetimes, JSON as text on COPY):
+these writes skip the ORM on purpose, for speed, so callers prepare columns themselves.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+_stage_names = itertools.count(1)
+
+
+def lock_operator(session: Session, operator_id: int) -> None:
+    """Take the write lock first: one import per operator at a time, and on SQLite the
+    database's own write lock, so the ids read next are ours."""
+    session.execute(text("UPDATE operators SET code = code WHERE id = :id"), {"id": operator_id})
+
+
+def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
+    """Ids for rows about to be inserted, so dependants can refer to them in the same batch."""
+    if count == 0:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table.name, "n": count},
+        ).scalars()
+        return [int(r) for r in rows]
+    start = int(session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one())
+    return list(range(start + 1, start + 1 + count))
+
+
+def _plain(table: Table, column: str, value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(table.c[column].type, JSON) and value is not None:
+        return json.dumps(value)
+    return value
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        session.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    stage = _copy_to_stage(session, table, columns, rows)
+    names = ", ".join(f'"{c}"' for c in columns)
+    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {stage}'))
+    session.execute(text(f"DROP TABLE {stage}"))
+
+
+def update_rows(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], key: str = "id"
+) -> None:
+    """Update each row found by `key` with the other columns given (the same set for every row)."""
+    if not rows:
+        return
+    columns = [c for c in rows[0] if c != key]
+    if session.get_bind().dialect.name != "postgresql":
+        statement = (
+            update(table)
+            .where(table.c[key] == bindparam(f"k_{key}"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        params = [{f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows]
+        session.connection().execute(statement.execution_options(synchronize_session=False), params)
+        return
+    stage = _copy_to_stage(session, table, [key, *columns], rows)
+    sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
+    session.execute(
+        text(f'UPDATE "{table.name}" t SET {sets} FROM {stage} s WHERE t."{key}" = s."{key}"')
+    )
+    session.execute(text(f"DROP TABLE {stage}"))
+
+
+def _copy_to_stage(
+    session: Session, table: Table, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> str:
+    stage = f"lc_stage_{table.name}_{next(_stage_names)}"
+    names = ", ".join(f'"{c}"' for c in columns)
+    session.execute(
+        text(
+            f'CREATE TEMP TABLE {stage} ON COMMIT DROP AS SELECT {names} FROM "{table.name}" '
+            "WITH NO DATA"
+        )
+    )
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(_plain(table, c, row[c]) for c in columns))
+    return stage
