@@ -29,8 +29,10 @@ from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirm
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, OutcomeUnknown
+from lineclose.services.webhooks.delivery import WEBHOOK_STEPS
 
 log = logging.getLogger("lineclose.worker")
+STEPS.update(WEBHOOK_STEPS)
 
 
 @dataclass
