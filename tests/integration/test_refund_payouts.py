@@ -29,42 +29,21 @@ from lineclose.services.payouts.reconcile import (
 from lineclose.services.reads.refunds import list_refunds
 from lineclose.worker.dispatcher import Worker
 from tests.factories import make_operator
-from tests.support.payouts import closed_with_refund
+from tests.support.payouts import (
+    ADMIN,
+    EU_ACCOUNTS,
+    camt054,
+    closed_with_refund,
+    pain002,
+    setup_operators,
+)
 
-ADMIN = Actor(Role.ADMIN, "payouts", Channel.SYSTEM)
 NS = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
 XSD = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.03.xsd"
-EU_ACCOUNTS = ("DE89370400440532013000", "FR1420041010050500013M02606")
-GB_ACCOUNT = "GB33BUKB20201555555555"
 
 
 def _pain001_schema() -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(XSD)))
-
-
-def _setup_operators(app: App) -> dict[str, str]:
-    with app.sessions.begin() as session:
-        eu = make_operator(session, app.deps, "eu", code="op-eu")
-        uk = make_operator(session, app.deps, "uk", code="op-uk")
-        cn = make_operator(session, app.deps, "cn", code="op-cn")
-        set_payout_account(
-            session, app.deps, ADMIN, "op-eu", "EUR", "Lineclose EU", "BE68539007547034", "GKCCBEBB"
-        )
-        set_payout_account(
-            session, app.deps, ADMIN, "op-uk", "GBP", "Lineclose UK", GB_ACCOUNT, "BUKBGB22"
-        )
-        for account, amount in zip(EU_ACCOUNTS, (2_500, 1_010), strict=True):
-            closed_with_refund(session, app.deps, eu, account=account, amount_minor=amount)
-        closed_with_refund(session, app.deps, uk, account=GB_ACCOUNT, amount_minor=4_200)
-        closed_with_refund(
-            session,
-            app.deps,
-            cn,
-            account="6222020200112233445",
-            amount_minor=8_800,
-            holder_name="王芳",
-        )
-    return {"eu": eu.code, "uk": uk.code, "cn": cn.code}
 
 
 def _batch(app: App, operator: str | None = None) -> dict[str, BatchFile]:
@@ -74,7 +53,7 @@ def _batch(app: App, operator: str | None = None) -> dict[str, BatchFile]:
 
 
 def test_eur_and_gbp_batches_validate_against_the_xsd_and_read_back(app: App) -> None:
-    _setup_operators(app)
+    setup_operators(app)
     files = _batch(app)
     assert set(files) == {"EUR", "GBP", "CNY"}
     schema = _pain001_schema()
@@ -138,46 +117,6 @@ def test_a_currency_without_a_payout_account_waits_and_agents_may_not_batch(app:
         assert session.execute(select(func.count()).select_from(RefundBatch)).scalar_one() == 0
 
 
-def camt054(paid: str, returned: str, reason: str = "AC04") -> bytes:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02">
- <BkToCstmrDbtCdtNtfctn>
-  <GrpHdr><MsgId>NTF-1</MsgId><CreDtTm>2026-11-26T08:00:00</CreDtTm></GrpHdr>
-  <Ntfctn><Id>N1</Id><CreDtTm>2026-11-26T08:00:00</CreDtTm>
-   <Acct><Id><IBAN>BE68539007547034</IBAN></Id></Acct>
-   <Ntry><Amt Ccy="EUR">25.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
-    <BookgDt><Dt>2026-11-26</Dt></BookgDt><ValDt><Dt>2026-11-26</Dt></ValDt>
-    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>ESCT</SubFmlyCd></Fmly></Domn></BkTxCd>
-    <NtryDtls><TxDtls><Refs><EndToEndId>{paid}</EndToEndId></Refs>
-     <AmtDtls><TxAmt><Amt Ccy="EUR">25.00</Amt></TxAmt></AmtDtls></TxDtls></NtryDtls>
-   </Ntry>
-   <Ntry><Amt Ccy="EUR">10.10</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
-    <BookgDt><Dt>2026-11-26</Dt></BookgDt><ValDt><Dt>2026-11-26</Dt></ValDt>
-    <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>ICDT</Cd><SubFmlyCd>RRTN</SubFmlyCd></Fmly></Domn></BkTxCd>
-    <NtryDtls><TxDtls><Refs><EndToEndId>{returned}</EndToEndId></Refs>
-     <RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf></TxDtls></NtryDtls>
-   </Ntry>
-   <Ntry><Amt Ccy="EUR">99.00</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts>
-    <NtryDtls><TxDtls><Refs><EndToEndId>NOT-OURS-1</EndToEndId></Refs></TxDtls></NtryDtls>
-   </Ntry>
-  </Ntfctn>
- </BkToCstmrDbtCdtNtfctn>
-</Document>""".encode()
-
-
-def pain002(accepted: str) -> bytes:
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03">
- <CstmrPmtStsRpt>
-  <GrpHdr><MsgId>STS-1</MsgId><CreDtTm>2026-11-27T08:00:00</CreDtTm></GrpHdr>
-  <OrgnlGrpInfAndSts><OrgnlMsgId>PB</OrgnlMsgId><OrgnlMsgNmId>pain.001.001.03</OrgnlMsgNmId></OrgnlGrpInfAndSts>
-  <OrgnlPmtInfAndSts><OrgnlPmtInfId>X</OrgnlPmtInfId>
-   <TxInfAndSts><OrgnlEndToEndId>{accepted}</OrgnlEndToEndId><TxSts>ACSC</TxSts></TxInfAndSts>
-  </OrgnlPmtInfAndSts>
- </CstmrPmtStsRpt>
-</Document>""".encode()
-
-
 def _e2e_by_iban(content: bytes) -> dict[str, str]:
     root = etree.fromstring(content)
     return {
@@ -196,7 +135,7 @@ def _refund_states(app: App) -> list[str]:
 def test_a_statement_pays_one_refund_returns_another_and_the_new_account_is_paid_next(
     app: App, worker: Worker
 ) -> None:
-    _setup_operators(app)
+    setup_operators(app)
     first = _e2e_by_iban(_batch(app, "op-eu")["EUR"].content)
     paid, returned = first[EU_ACCOUNTS[0]], first[EU_ACCOUNTS[1]]
 
@@ -264,7 +203,7 @@ MT940 = """:20:STARTUMS
 
 
 def test_an_mt940_statement_marks_debits_paid_and_credits_returned(app: App) -> None:
-    _setup_operators(app)
+    setup_operators(app)
     first = _e2e_by_iban(_batch(app, "op-eu")["EUR"].content)
     paid, returned = first[EU_ACCOUNTS[0]], first[EU_ACCOUNTS[1]]
     data = MT940.format(paid=paid, returned=returned).encode()
@@ -279,7 +218,7 @@ def test_an_mt940_statement_marks_debits_paid_and_credits_returned(app: App) -> 
 
 
 def test_unreadable_statements_change_nothing_and_marking_by_hand_works(app: App) -> None:
-    _setup_operators(app)
+    setup_operators(app)
     first = _e2e_by_iban(_batch(app, "op-eu")["EUR"].content)
     with app.sessions.begin() as session:
         with pytest.raises(InvalidInput) as bad:

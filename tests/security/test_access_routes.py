@@ -138,6 +138,10 @@ def _url(path: str, w: World) -> str:
         "code": w.certificate,
         "row_id": "1",
         "country": "CN",
+        "end_to_end_id": "LC-2026-NONE-1",
+        "operator": "op-none",
+        "currency": "EUR",
+        "token": "not-a-token",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
+from lineclose.cli.money import money_app
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
 from lineclose.config import Settings
@@ -42,6 +43,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(money_app)
 console = Console()
 
 

@@ -1,0 +1,10 @@
+"""The command groups for money and records leaving Lineclose, added to `lineclose` as one."""
+
+from __future__ import annotations
+
+import typer
+
+from lineclose.cli.refunds import refunds_app
+
+money_app = typer.Typer()
+money_app.add_typer(refunds_app, name="refunds")
