@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from lineclose.bootstrap import App
 from lineclose.db import models
 from lineclose.db.models_money import RefundBatch, RefundPayment
 from lineclose.errors import Forbidden, InvalidInput
+from lineclose.ports.clock import FrozenClock
+from lineclose.services import retention
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.payouts.accounts import set_payout_account
 from lineclose.services.payouts.batches import BatchFile, create_batches
@@ -226,3 +229,26 @@ def test_unreadable_statements_change_nothing_and_marking_by_hand_works(app: App
         assert bad.value.extra["field"] == "file"
         mark(session, app.deps, ADMIN, first[EU_ACCOUNTS[0]], "paid")
     assert _refund_states(app).count("paid") == 1
+
+
+def test_retention_keeps_the_account_of_a_refund_until_it_is_paid(
+    app: App, clock: FrozenClock
+) -> None:
+    with app.sessions.begin() as session:
+        eu = make_operator(session, app.deps, "eu", code="op-eu-keep")
+        set_payout_account(
+            session, app.deps, ADMIN, eu.code, "EUR", "Lineclose EU", "BE68539007547034", "GKCCBEBB"
+        )
+        refund_id = closed_with_refund(session, app.deps, eu, account=EU_ACCOUNTS[0]).id
+    e2e = _e2e_by_iban(_batch(app)["EUR"].content)[EU_ACCOUNTS[0]]
+    clock.advance(timedelta(days=400))  # past the eu profile's 365 days
+    with app.sessions.begin() as session:
+        report = retention.sweep(session, app.deps)
+    assert [k.reason for k in report.kept] == ["refund_unpaid"] and report.erased == []
+    with app.sessions.begin() as session:
+        mark(session, app.deps, ADMIN, e2e, "paid")
+    with app.sessions.begin() as session:
+        assert len(retention.sweep(session, app.deps).erased) == 1
+    with app.sessions() as session:
+        refund = session.get(models.RefundInstruction, refund_id)
+        assert refund is not None and refund.account_enc is None and refund.status == "paid"
