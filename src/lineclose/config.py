@@ -68,5 +68,8 @@ class Settings(BaseSettings):
         default=Path("var/payouts"),
         description="folder the refund payout files (pain.001, CSV) are written to for the bank",
     )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, description="how long a webhook receiver has to answer before a retry"
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -25,7 +25,6 @@ from lineclose.services.context import Deps
 from lineclose.services.execution import Step, record_nothing
 from lineclose.services.webhooks.events import WEBHOOK
 
-TIMEOUT_SECONDS = 10.0
 _RETRY_STATUSES = frozenset({408, 425, 429})
 
 
@@ -54,7 +53,10 @@ def deliver(deps: Deps, claimed: Claimed, prepared: dict[str, Any]) -> dict[str,
     url = prepared["url"]
     try:
         response = httpx.post(
-            url, content=body.encode("utf-8"), headers=headers, timeout=TIMEOUT_SECONDS
+            url,
+            content=body.encode("utf-8"),
+            headers=headers,
+            timeout=deps.settings.webhook_timeout_seconds,
         )
     except httpx.InvalidURL as exc:
         raise Misconfigured("webhook", "the receiver's URL is not valid") from exc
