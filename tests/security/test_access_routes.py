@@ -142,6 +142,7 @@ def _url(path: str, w: World) -> str:
         "operator": "op-none",
         "currency": "EUR",
         "token": "not-a-token",
+        "subscription_id": "999",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

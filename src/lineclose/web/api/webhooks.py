@@ -1,0 +1,71 @@
+"""Webhook subscriptions over the API, for admins."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from lineclose.services.context import Actor, Role
+from lineclose.services.webhooks.subscriptions import (
+    SubscriptionView,
+    create_subscription,
+    list_subscriptions,
+    remove_subscription,
+)
+from lineclose.web.api.deps import DepsDep, SessionDep, allow
+
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+Admin = Annotated[Actor, allow(Role.ADMIN)]
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    operator: str = Field(max_length=32)
+    url: str = Field(max_length=500)
+    service: str | None = Field(default=None, max_length=100)
+    event_types: list[str] = Field(default_factory=list, max_length=20)
+
+
+def _out(view: SubscriptionView) -> dict[str, Any]:
+    return {
+        "id": view.id,
+        "operator": view.operator,
+        "service": view.service,
+        "url": view.url,
+        "event_types": list(view.event_types),
+        "active": view.active,
+    }
+
+
+@router.get("")
+def get_subscriptions(session: SessionDep, actor: Admin) -> dict[str, Any]:
+    return {"subscriptions": [_out(v) for v in list_subscriptions(session, actor)]}
+
+
+@router.post("", status_code=201)
+def post_subscription(
+    body: SubscriptionIn, session: SessionDep, deps: DepsDep, actor: Admin
+) -> dict[str, Any]:
+    """Subscribe a receiver; the signing secret is in this answer only."""
+    made = create_subscription(
+        session,
+        deps,
+        actor,
+        body.operator,
+        body.url,
+        service=body.service,
+        event_types=body.event_types,
+    )
+    session.commit()
+    return {**_out(made.view), "secret": made.secret}
+
+
+@router.delete("/{subscription_id}")
+def delete_subscription(
+    subscription_id: int, session: SessionDep, deps: DepsDep, actor: Admin
+) -> dict[str, Any]:
+    remove_subscription(session, deps, actor, subscription_id)
+    session.commit()
+    return {"id": subscription_id, "active": False}

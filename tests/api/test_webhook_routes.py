@@ -1,0 +1,33 @@
+"""Webhook subscriptions over HTTP: admins only, the secret shown once, bad input named."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from lineclose.bootstrap import App
+from lineclose.services.context import Role
+from tests.api.helpers import staff
+from tests.factories import make_operator
+
+
+def test_admins_subscribe_list_and_stop_receivers(app: App, client: TestClient) -> None:
+    with app.sessions.begin() as session:
+        make_operator(session, app.deps, "cn", code="op-hook")
+    admin = staff(app, Role.ADMIN)
+    body = {"operator": "op-hook", "url": "https://hooks.example.org/in", "service": "WeChat Pay"}
+    assert (
+        client.post("/api/v1/webhooks", json=body, headers=staff(app, Role.AGENT)).status_code
+        == 403
+    )
+    made = client.post("/api/v1/webhooks", json=body, headers=admin)
+    assert made.status_code == 201, made.text
+    assert made.json()["secret"].startswith("whsec_")
+    assert made.json()["event_types"] == ["closed", "number.released"]
+    bad = client.post("/api/v1/webhooks", json={**body, "url": "ftp://x"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["field"] == "url"
+    wrong = client.post("/api/v1/webhooks", json={**body, "event_types": ["paid"]}, headers=admin)
+    assert wrong.status_code == 422 and wrong.json()["field"] == "event_types"
+    listed = client.get("/api/v1/webhooks", headers=admin).json()["subscriptions"]
+    assert [s["service"] for s in listed] == ["WeChat Pay"] and "secret" not in listed[0]
+    sub_id = made.json()["id"]
+    assert client.delete(f"/api/v1/webhooks/{sub_id}", headers=admin).json()["active"] is False
