@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from lineclose.services.context import Actor, Role
+from lineclose.services.reads.bound_services import bound_services
 from lineclose.services.webhooks.subscriptions import (
     SubscriptionView,
     create_subscription,
@@ -16,8 +17,11 @@ from lineclose.services.webhooks.subscriptions import (
 )
 from lineclose.web.api.deps import DepsDep, SessionDep, allow
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = APIRouter(tags=["webhooks"])
 Admin = Annotated[Actor, allow(Role.ADMIN)]
+Viewer = Annotated[
+    Actor, allow(Role.SUBSCRIBER, Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
+]
 
 
 class SubscriptionIn(BaseModel):
@@ -39,12 +43,12 @@ def _out(view: SubscriptionView) -> dict[str, Any]:
     }
 
 
-@router.get("")
+@router.get("/api/v1/webhooks")
 def get_subscriptions(session: SessionDep, actor: Admin) -> dict[str, Any]:
     return {"subscriptions": [_out(v) for v in list_subscriptions(session, actor)]}
 
 
-@router.post("", status_code=201)
+@router.post("/api/v1/webhooks", status_code=201)
 def post_subscription(
     body: SubscriptionIn, session: SessionDep, deps: DepsDep, actor: Admin
 ) -> dict[str, Any]:
@@ -62,10 +66,28 @@ def post_subscription(
     return {**_out(made.view), "secret": made.secret}
 
 
-@router.delete("/{subscription_id}")
+@router.delete("/api/v1/webhooks/{subscription_id}")
 def delete_subscription(
     subscription_id: int, session: SessionDep, deps: DepsDep, actor: Admin
 ) -> dict[str, Any]:
     remove_subscription(session, deps, actor, subscription_id)
     session.commit()
     return {"id": subscription_id, "active": False}
+
+
+@router.get("/api/v1/lines/{msisdn}/bound-services")
+def get_bound_services(msisdn: str, session: SessionDep, actor: Viewer) -> dict[str, Any]:
+    """Beside the precheck: each service still bound to the number, and whether Lineclose tells
+    it of the closure (`told_by`: webhook or email) or the subscriber must unbind it by hand."""
+    return {
+        "bound_services": [
+            {
+                "binding_id": b.binding_id,
+                "service": b.service,
+                "category": b.category,
+                "told_by": b.told_by,
+                "unbind_by_hand": b.told_by is None,
+            }
+            for b in bound_services(session, actor, msisdn)
+        ]
+    }
