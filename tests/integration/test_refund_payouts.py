@@ -252,3 +252,32 @@ def test_retention_keeps_the_account_of_a_refund_until_it_is_paid(
     with app.sessions() as session:
         refund = session.get(models.RefundInstruction, refund_id)
         assert refund is not None and refund.account_enc is None and refund.status == "paid"
+
+
+def test_a_refund_under_the_bank_minimum_is_handled_as_the_profile_says_and_the_subscriber_told(
+    app: App, worker: Worker
+) -> None:
+    with app.sessions.begin() as session:
+        eu = make_operator(session, app.deps, "eu", code="op-eu-min")
+        set_payout_account(
+            session, app.deps, ADMIN, eu.code, "EUR", "Lineclose EU", "BE68539007547034", "GKCCBEBB"
+        )
+        closed_with_refund(session, app.deps, eu, account=EU_ACCOUNTS[0], amount_minor=99)
+        closed_with_refund(session, app.deps, eu, account=EU_ACCOUNTS[1], amount_minor=100)
+    files = _batch(app)
+    assert list(_e2e_by_iban(files["EUR"].content)) == [EU_ACCOUNTS[1]]
+    with app.sessions() as session:
+        views = list_refunds(session, ADMIN, app.deps.clock.now())
+        assert sorted((v.amount_minor, v.disposition, v.status) for v in views) == [
+            (99, "donate", "instructed"),
+            (100, "payout", "batched"),
+        ]
+        assert session.execute(
+            select(models.AuditEntry.details).where(
+                models.AuditEntry.action == "refund.under_minimum"
+            )
+        ).scalar_one() == {"disposition": "donate", "minimum_minor": 100}
+    worker.run_until_idle()
+    texts = [m.body for m in app.deps.email.sent]  # type: ignore[attr-defined]
+    assert any("under the bank's minimum" in t and "donated" in t for t in texts)
+    assert _batch(app) == {}  # the donated refund never enters a batch

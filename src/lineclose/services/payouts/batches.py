@@ -1,7 +1,8 @@
 """Grouping instructed refunds into payout batches, one per operator and currency.
 
 Rules: a refund enters a batch when it is `instructed`, is to be paid out (not donated or
-kept as credit) and still has an account. Each batch gets one payment per refund, under an
+kept as credit: refunds under the bank's minimum are settled first, see `minimums`) and still
+has an account. Each batch gets one payment per refund, under an
 end-to-end id of its own (`<request reference>-<attempt>`), and moves the refund to `batched`
 with an audit entry. The file is rendered from the batch's rows, so it can be rendered again
 after a crash between the commit and the write; the caller writes it only after commit.
@@ -31,6 +32,7 @@ from lineclose.services.payouts.files import (
     build_pain001,
     file_format_for,
 )
+from lineclose.services.payouts.minimums import apply_minimums
 
 BATCHED = "batched"
 INSTRUCTED = "instructed"
@@ -107,6 +109,7 @@ def create_batches(
         ).scalar_one_or_none()
         if operator_id is None:
             raise NotFound(f"no operator {operator_code}", code="unknown_operator")
+    apply_minimums(session, deps, actor, operator_id)
     groups: dict[tuple[int, str, str], list[tuple[int, int]]] = defaultdict(list)
     for refund_id, op_id, op_code, currency, amount in _due(session, operator_id):
         groups[(op_id, op_code, currency)].append((refund_id, amount))
