@@ -215,6 +215,10 @@ NOTICES: Final[dict[str, str]] = {
         "Your bank returned the refund of {amount} for the closed line {msisdn} "
         "(reference {reference}): {reason}. Give us another account here: {link}"
     ),
+    "debt_due": (
+        "The closed line {msisdn} (reference {reference}) left {amount} to pay. Pay it by bank "
+        "transfer or at any {operator} store quoting the payment reference {pay_reference}."
+    ),
     "refund_under_minimum": (
         "The balance of {amount} left on the closed line {msisdn} (reference {reference}) is "
         "under the bank's minimum transfer, so it is {disposition}."

@@ -143,6 +143,7 @@ def _url(path: str, w: World) -> str:
         "currency": "EUR",
         "token": "not-a-token",
         "subscription_id": "999",
+        "pay_reference": "PAY-NONE",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

@@ -110,7 +110,8 @@ def import_file(path: Path) -> None:
         return
     console.print(
         f"{report.source}: {len(report.paid)} paid, {len(report.returned)} returned, "
-        f"{len(report.unchanged)} already known, {len(report.rejects)} rejected"
+        f"{len(report.unchanged)} already known, {len(report.debt_payments)} debt payment(s), "
+        f"{len(report.rejects)} rejected"
     )
     if report.rejects:
         rejects = path.with_name(path.name + ".rejects.csv")

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web import operations
-from lineclose.web.api import calendar, problems, refunds, sms_hooks, webhooks
+from lineclose.web.api import calendar, debts, problems, refunds, sms_hooks, webhooks
 from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public, refund_account
@@ -39,6 +39,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(refunds.router)
     api.include_router(refund_account.router)
     api.include_router(webhooks.router)
+    api.include_router(debts.router)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"])

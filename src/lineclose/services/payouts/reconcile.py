@@ -24,14 +24,21 @@ from sqlalchemy.orm import Session
 from lineclose.db import audit, models
 from lineclose.db.models_money import RefundPayment
 from lineclose.domain.identifiers import mask_account, mask_msisdn
-from lineclose.errors import Conflict, InvalidInput, NotFound
+from lineclose.errors import Conflict, InvalidInput, LinecloseError, NotFound
 from lineclose.i18n import format_money
 from lineclose.services.context import Actor, Deps
+from lineclose.services.debts import record_payment
 from lineclose.services.lines import profile_of
 from lineclose.services.notices import enqueue_to_contact
 from lineclose.services.payouts.batches import BATCHED, INSTRUCTED, ensure_payout_staff
 from lineclose.services.payouts.files import BadAccount, check_iban
-from lineclose.services.payouts.statements import PAID, RETURNED, Outcome, parse_statement
+from lineclose.services.payouts.statements import (
+    PAID,
+    RETURNED,
+    Outcome,
+    parse_statement,
+    pay_references,
+)
 from lineclose.services.webhooks.events import emit_event
 
 ACCOUNT_LINK_DAYS = 30
@@ -59,6 +66,7 @@ class ReconcileReport:
     paid: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    debt_payments: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
 
 
@@ -75,10 +83,17 @@ def import_statement(session: Session, deps: Deps, actor: Actor, data: bytes) ->
         ).scalars()
     )
     try:
-        kind, outcomes = parse_statement(data, known)
+        parsed = parse_statement(data, known)
     except ValueError as exc:
         raise InvalidInput(str(exc), code="unreadable_statement", field="file") from exc
-    return apply_outcomes(session, deps, actor, outcomes, kind)
+    report = apply_outcomes(session, deps, actor, parsed.outcomes, parsed.kind)
+    for pay_reference, amount, line in pay_references(parsed.credits):
+        try:
+            record_payment(session, deps, actor, pay_reference, amount, parsed.kind)
+            report.debt_payments.append(pay_reference)
+        except LinecloseError as exc:
+            report.rejects.append(Reject(line, "pay_reference", exc.message))
+    return report
 
 
 def apply_outcomes(

@@ -13,7 +13,8 @@ Entries naming no end-to-end id of ours are not ours and are left out.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import mt940
 from lxml import etree
@@ -24,6 +25,32 @@ RETURNED = "returned"
 
 class UnreadableStatement(ValueError):
     """The file is not a camt.054, pain.002 or MT940 document this reader understands."""
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Money received whose text may carry a debt's payment reference."""
+
+    text: str
+    amount_minor: int
+    line: int | None = None
+
+
+_PAY_REFERENCE = re.compile(r"PAY-[A-Z2-9]{10}")
+
+
+def pay_references(credits: list[Credit]) -> list[tuple[str, int, int | None]]:
+    found = []
+    for credit in credits:
+        match = _PAY_REFERENCE.search(credit.text.upper())
+        if match:
+            found.append((match.group(0), credit.amount_minor, credit.line))
+    return found
+
+
+def _minor(text: str | None) -> int:
+    value = Decimal((text or "0").strip())
+    return int((value * 100).to_integral_value())
 
 
 @dataclass(frozen=True)
@@ -55,7 +82,7 @@ def _line(node: etree._Element) -> int | None:
     return line if isinstance(line, int) else None
 
 
-def _camt054(root: etree._Element) -> list[Outcome]:
+def _camt054(root: etree._Element, credits: list[Credit]) -> list[Outcome]:
     outcomes = []
     for entry in _elements(root, "//*[local-name()='Ntry']"):
         status = _text(entry, "./*[local-name()='Sts']") or _text(
@@ -63,6 +90,14 @@ def _camt054(root: etree._Element) -> list[Outcome]:
         )
         if status not in (None, "BOOK"):
             continue  # pending entries are not settled yet
+        if _text(entry, "./*[local-name()='CdtDbtInd']") == "CRDT" and not _elements(
+            entry, ".//*[local-name()='RtrInf']"
+        ):
+            text = " ".join(str(t).strip() for t in entry.itertext() if str(t).strip())
+            credits.append(
+                Credit(text, _minor(_text(entry, "./*[local-name()='Amt']")), _line(entry))
+            )
+            continue
         for tx in _elements(entry, ".//*[local-name()='TxDtls']"):
             e2e = _text(tx, "./*[local-name()='Refs']/*[local-name()='EndToEndId']")
             if not e2e or e2e == "NOTPROVIDED":
@@ -95,7 +130,7 @@ _REASON = re.compile(r"\b(AC0[1-6]|AC13|AG0[12]|AM0[45]|AM09|BE0[1-5]|MD07|MS0[2
 _TEXT_FIELDS = ("purpose", "additional_purpose", "transaction_details", "extra_details")
 
 
-def _mt940(data: str, known_ids: set[str]) -> list[Outcome]:
+def _mt940(data: str, known_ids: set[str], credits: list[Credit]) -> list[Outcome]:
     outcomes = []
     try:
         transactions = mt940.models.Transactions()
@@ -109,9 +144,13 @@ def _mt940(data: str, known_ids: set[str]) -> list[Outcome]:
         candidates = [str(fields.get("end_to_end_reference") or "").strip()]
         candidates += [known for known in known_ids if known in text]
         e2e = next((c for c in candidates if c in known_ids), None)
+        is_credit = str(fields.get("status", "")).endswith("C")
         if e2e is None:
+            amount = fields.get("amount")
+            if is_credit and amount is not None:
+                credits.append(Credit(text, _minor(str(amount.amount)), index))
             continue
-        if str(fields.get("status", "")).endswith("C"):  # money came back: a return
+        if is_credit:  # our payment came back: a return
             reason = _REASON.search(text)
             outcomes.append(Outcome(e2e, RETURNED, reason.group(1) if reason else "RTRN", index))
         else:
@@ -119,9 +158,17 @@ def _mt940(data: str, known_ids: set[str]) -> list[Outcome]:
     return outcomes
 
 
-def parse_statement(data: bytes, known_ids: set[str]) -> tuple[str, list[Outcome]]:
-    """(format, outcomes) of a camt.054, pain.002 or MT940 file; `known_ids` helps read MT940,
+@dataclass
+class Parsed:
+    kind: str
+    outcomes: list[Outcome]
+    credits: list[Credit] = field(default_factory=list)
+
+
+def parse_statement(data: bytes, known_ids: set[str]) -> Parsed:
+    """Outcomes and credits of a camt.054, pain.002 or MT940 file; `known_ids` helps read MT940,
     whose free text has no fixed place for the end-to-end id."""
+    credits: list[Credit] = []
     head = data.lstrip()[:200]
     if head.startswith(b"<"):
         try:
@@ -130,9 +177,9 @@ def parse_statement(data: bytes, known_ids: set[str]) -> tuple[str, list[Outcome
             raise UnreadableStatement(f"the XML is malformed: {exc.msg}") from exc
         kinds = {_local(el.tag) for el in root.iter() if isinstance(el.tag, str)}
         if "BkToCstmrDbtCdtNtfctn" in kinds or "BkToCstmrStmt" in kinds:
-            return "camt.054", _camt054(root)
+            return Parsed("camt.054", _camt054(root, credits), credits)
         if "CstmrPmtStsRpt" in kinds:
-            return "pain.002", _pain002(root)
+            return Parsed("pain.002", _pain002(root))
         raise UnreadableStatement("the XML is neither a camt.054 nor a pain.002 document")
     try:
         text = data.decode("utf-8")
@@ -140,4 +187,4 @@ def parse_statement(data: bytes, known_ids: set[str]) -> tuple[str, list[Outcome
         text = data.decode("latin-1")
     if ":20:" not in text or ":61:" not in text:
         raise UnreadableStatement("not a camt.054, pain.002 or MT940 statement")
-    return "mt940", _mt940(text, known_ids)
+    return Parsed("mt940", _mt940(text, known_ids, credits), credits)

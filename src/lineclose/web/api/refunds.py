@@ -47,6 +47,7 @@ def _report(report: ReconcileReport) -> dict[str, Any]:
         "paid": report.paid,
         "returned": report.returned,
         "unchanged": report.unchanged,
+        "debt_payments": report.debt_payments,
         "rejects": [
             {"line": r.line, "field": r.field, "message": r.message} for r in report.rejects
         ],
