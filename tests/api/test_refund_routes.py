@@ -61,6 +61,13 @@ def test_admin_batches_imports_a_statement_and_the_subscriber_gives_a_new_accoun
     assert imported.status_code == 200, imported.text
     assert imported.json()["paid"] == [paid] and imported.json()["returned"] == [returned]
 
+    assert client.get("/console/refunds", follow_redirects=False).status_code == 303
+    client.cookies.set("lc_staff", agent["Authorization"].split()[1])
+    console = client.get("/console/refunds")
+    assert console.status_code == 200 and returned in console.text and "BE01" in console.text
+    assert EU_ACCOUNTS[1] not in console.text
+    client.cookies.delete("lc_staff")
+
     listed = client.get("/api/v1/refunds", params={"status": "returned"}, headers=agent).json()
     assert [r["end_to_end_id"] for r in listed["refunds"]] == [returned]
     assert listed["refunds"][0]["return_reason"] == "BE01"

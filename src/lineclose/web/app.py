@@ -14,7 +14,7 @@ from lineclose.web import operations
 from lineclose.web.api import calendar, debts, problems, refunds, sms_hooks, webhooks
 from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
-from lineclose.web.pages import console, portal, public, refund_account
+from lineclose.web.pages import console, console_money, portal, public, refund_account
 from lineclose.web.pages.common import WEB_DIR
 
 
@@ -40,6 +40,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(refund_account.router)
     api.include_router(webhooks.router)
     api.include_router(debts.router)
+    api.include_router(console_money.router)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"])
