@@ -42,6 +42,7 @@ def test_the_precheck_side_shows_which_bound_services_are_told_automatically(
             session,
             app.deps,
             operator,
+            service_password=None,
             bindings=[
                 {
                     "service": "Alipay",

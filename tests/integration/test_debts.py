@@ -15,14 +15,16 @@ from lineclose.services.requests import BEGIN_EXECUTION
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import staff
 from tests.factories import make_line, make_operator
-from tests.support.payouts import ADMIN
+from tests.support.payouts import ADMIN, SQLITE_ONLY
 
 
 def _close_owing(app: App, worker: Worker, usage_minor: int) -> int:
     """Run the real execution steps on an approved request whose usage exceeds its credit."""
     with app.sessions.begin() as session:
         operator = make_operator(session, app.deps, "uk")
-        line = make_line(session, app.deps, operator, unbilled_usage_minor=usage_minor)
+        line = make_line(
+            session, app.deps, operator, unbilled_usage_minor=usage_minor, service_password=None
+        )
         now = app.deps.clock.now()
         request = models.ClosureRequest(
             reference=f"LC-2026-D{line.id:05d}",
@@ -48,6 +50,7 @@ def _close_owing(app: App, worker: Worker, usage_minor: int) -> int:
     return request_id
 
 
+@SQLITE_ONLY
 def test_a_small_amount_due_is_written_off_with_its_reason(app: App, worker: Worker) -> None:
     request_id = _close_owing(app, worker, usage_minor=300)  # under GBP 5
     with app.sessions() as session:

@@ -35,6 +35,7 @@ from tests.factories import make_operator
 from tests.support.payouts import (
     ADMIN,
     EU_ACCOUNTS,
+    SQLITE_ONLY,
     camt054,
     closed_with_refund,
     pain002,
@@ -102,6 +103,7 @@ def test_eur_and_gbp_batches_validate_against_the_xsd_and_read_back(app: App) ->
     assert _batch(app) == {}  # nothing is batched twice
 
 
+@SQLITE_ONLY
 def test_a_currency_without_a_payout_account_waits_and_agents_may_not_batch(app: App) -> None:
     with app.sessions.begin() as session:
         eu = make_operator(session, app.deps, "eu", code="op-eu-bare")
@@ -205,6 +207,7 @@ MT940 = """:20:STARTUMS
 """
 
 
+@SQLITE_ONLY
 def test_an_mt940_statement_marks_debits_paid_and_credits_returned(app: App) -> None:
     setup_operators(app)
     first = _e2e_by_iban(_batch(app, "op-eu")["EUR"].content)
@@ -220,6 +223,7 @@ def test_an_mt940_statement_marks_debits_paid_and_credits_returned(app: App) -> 
     assert reason == "AC04"
 
 
+@SQLITE_ONLY
 def test_unreadable_statements_change_nothing_and_marking_by_hand_works(app: App) -> None:
     setup_operators(app)
     first = _e2e_by_iban(_batch(app, "op-eu")["EUR"].content)
@@ -254,6 +258,7 @@ def test_retention_keeps_the_account_of_a_refund_until_it_is_paid(
         assert refund is not None and refund.account_enc is None and refund.status == "paid"
 
 
+@SQLITE_ONLY
 def test_a_refund_under_the_bank_minimum_is_handled_as_the_profile_says_and_the_subscriber_told(
     app: App, worker: Worker
 ) -> None:

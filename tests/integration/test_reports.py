@@ -21,11 +21,11 @@ from lineclose.services.reports.disconnections import (
 )
 from lineclose.services.reports.staff import staff_report
 from tests.factories import make_line, make_operator
-from tests.support.payouts import ADMIN, closed_with_refund
+from tests.support.payouts import ADMIN, SQLITE_ONLY, closed_with_refund
 
 
 def _disconnect(app: App, operator: models.Operator, session: object, day: date) -> str:
-    line = make_line(session, app.deps, operator)  # type: ignore[arg-type]
+    line = make_line(session, app.deps, operator, service_password=None)  # type: ignore[arg-type]
     session.add(models.Disconnection(msisdn=line.msisdn, disconnected_on=day))  # type: ignore[attr-defined]
     return line.msisdn
 
@@ -54,6 +54,7 @@ def test_the_file_due_on_the_15th_covers_through_the_10th_and_the_11th_waits_a_m
     assert render_plain(december).splitlines()[1] == f"{on_11th},2026-11-11,op-us-rnd"
 
 
+@SQLITE_ONLY
 def test_the_cli_writes_the_file_and_staff_reports(
     app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
