@@ -15,6 +15,7 @@ from lineclose.ports.messaging import EmailGateway, SmsGateway
 from lineclose.security import log_masking
 from lineclose.security.vault import Vault, load_or_create_keyring, parse_keyring
 from lineclose.services.context import Deps
+from lineclose.services.webhooks.hooks import install as install_webhook_hooks
 
 
 @dataclass
@@ -100,4 +101,5 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> A
         sms=build_sms(settings),
         email=build_email(settings),
     )
+    install_webhook_hooks(sessions, deps)
     return App(settings, engine, sessions, deps)

@@ -64,5 +64,12 @@ class Settings(BaseSettings):
         description="shared secret Kannel's get-url and dlr-url carry as ?secret=; "
         "the callbacks refuse every call while it is unset",
     )
+    payout_dir: Path = Field(
+        default=Path("var/payouts"),
+        description="folder the refund payout files (pain.001, CSV) are written to for the bank",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, description="how long a webhook receiver has to answer before a retry"
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

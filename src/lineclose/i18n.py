@@ -207,6 +207,22 @@ NOTICES: Final[dict[str, str]] = {
         "reassigned to someone else after the holding period. Please unbind it from the "
         "accounts on {service}."
     ),
+    "refund_paid": (
+        "Your refund of {amount} for the closed line {msisdn} (reference {reference}) has been "
+        "paid to the account {account}. Please check that it arrived."
+    ),
+    "refund_returned": (
+        "Your bank returned the refund of {amount} for the closed line {msisdn} "
+        "(reference {reference}): {reason}. Give us another account here: {link}"
+    ),
+    "debt_due": (
+        "The closed line {msisdn} (reference {reference}) left {amount} to pay. Pay it by bank "
+        "transfer or at any {operator} store quoting the payment reference {pay_reference}."
+    ),
+    "refund_under_minimum": (
+        "The balance of {amount} left on the closed line {msisdn} (reference {reference}) is "
+        "under the bank's minimum transfer, so it is {disposition}."
+    ),
 }
 """Notice templates by name. Values are msgids; placeholders use :meth:`str.format` syntax."""
 

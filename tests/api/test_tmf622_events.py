@@ -59,7 +59,8 @@ def test_a_rejection_made_elsewhere_is_announced_once(app: App, client: TestClie
         headers=reviewer,
     )
     assert rejected.status_code == 200, rejected.text
-    assert state_changes(app) == []
+    # The transition itself announces it, in the rejection's own transaction.
+    assert state_changes(app) == ["held"]
     with app.sessions.begin() as session:
         request_id = session.execute(
             select(models.ClosureRequest.id).where(models.ClosureRequest.reference == created["id"])

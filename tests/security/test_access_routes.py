@@ -140,8 +140,13 @@ def _url(path: str, w: World) -> str:
         "row_id": "1",
         "country": "CN",
         "cancel_id": "no-such-cancel",
-        "subscription_id": "no-such-subscription",
+        "subscription_id": "999",
         "service": "Alipay",
+        "end_to_end_id": "LC-2026-NONE-1",
+        "operator": "op-none",
+        "currency": "EUR",
+        "token": "not-a-token",
+        "pay_reference": "PAY-NONE",
     }
     return re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
 

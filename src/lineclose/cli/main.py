@@ -15,6 +15,7 @@ from rich.table import Table
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
+from lineclose.cli.money import money_app
 from lineclose.cli.numbers import numbers_app
 from lineclose.cli.operator_admin import register as register_data_in
 from lineclose.cli.outbox import outbox_app
@@ -44,6 +45,7 @@ app.add_typer(calendar_app, name="calendar")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(numbers_app, name="numbers")
 register_data_in(app)
+app.add_typer(money_app)
 console = Console()
 
 

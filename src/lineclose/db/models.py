@@ -292,9 +292,17 @@ class RefundInstruction(Base):
     currency: Mapped[str] = mapped_column(String(3))
     account_enc: Mapped[str | None] = mapped_column(Text)  # erased by the retention sweep
     account_masked: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))  # instructed | paid
+    status: Mapped[str] = mapped_column(String(16))  # instructed | batched | paid | returned
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime]
+    # Payouts (migration 0006): the disposition of a refund under the bank's minimum, the
+    # outcome of its last payment, and the one-time link that takes a new account after a return.
+    disposition: Mapped[str] = mapped_column(String(16), default="payout")
+    updated_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]
+    return_reason: Mapped[str | None] = mapped_column(String(200))
+    account_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    account_token_expires_at: Mapped[datetime | None]
 
 
 class Certificate(Base):
@@ -379,5 +387,6 @@ class InboundSms(Base):
 
 # Models in their own modules register on Base when this module is imported.
 from lineclose.db import models_data_in as models_data_in  # noqa: E402
+from lineclose.db import models_money as models_money  # noqa: E402  (payouts, debts, webhooks)
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+UNDER_MINIMUM = ("donate", "credit", "other_method")
+
 
 @dataclass(frozen=True)
 class Sourced:
@@ -33,6 +35,11 @@ class JurisdictionProfile:
     retention_days_after_closure: Sourced
     second_approval_refund_minor: Sourced
     id_last_six_allowed: bool
+    # Money after closure: the bank's smallest transfer, what happens to a refund under it
+    # (donate | credit | other_method), and the largest amount due written off, not collected.
+    refund_minimum_minor: Sourced = Sourced(100, "practice", "operator default")
+    under_minimum: str = "credit"
+    debt_write_off_minor: Sourced = Sourced(500, "practice", "operator default")
 
     def with_overrides(self, overrides: dict[str, Any]) -> JurisdictionProfile:
         """Apply an operator's overrides; numeric rule values become `practice` with the operator's note."""
@@ -46,6 +53,8 @@ class JurisdictionProfile:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ValueError(f"{key} must be a non-negative whole number")
                 changes[key] = Sourced(value, "practice", "operator override")
+            elif key == "under_minimum" and value not in UNDER_MINIMUM:
+                raise ValueError(f"under_minimum must be one of {', '.join(UNDER_MINIMUM)}")
             else:
                 changes[key] = value
         return replace(self, **changes)
@@ -67,6 +76,9 @@ PROFILES: dict[str, JurisdictionProfile] = {
         retention_days_after_closure=Sourced(730, "law", "identity records kept 2 years"),
         second_approval_refund_minor=Sourced(50_000, "practice", "refunds over CNY 500"),
         id_last_six_allowed=True,
+        refund_minimum_minor=Sourced(100, "practice", "bank card and Alipay transfers from CNY 1"),
+        under_minimum="other_method",
+        debt_write_off_minor=Sourced(1_000, "practice", "amounts under CNY 10 are not collected"),
     ),
     "uk": JurisdictionProfile(
         code="uk",
@@ -83,6 +95,11 @@ PROFILES: dict[str, JurisdictionProfile] = {
         retention_days_after_closure=Sourced(2190, "practice", "operator default 6 years"),
         second_approval_refund_minor=Sourced(20_000, "practice", "refunds over GBP 200"),
         id_last_six_allowed=False,
+        refund_minimum_minor=Sourced(
+            100, "practice", "Faster Payments from GBP 1, operator default"
+        ),
+        under_minimum="credit",
+        debt_write_off_minor=Sourced(500, "practice", "amounts under GBP 5 are not collected"),
     ),
     "us": JurisdictionProfile(
         code="us",
@@ -99,6 +116,9 @@ PROFILES: dict[str, JurisdictionProfile] = {
         retention_days_after_closure=Sourced(548, "law", "billing records 18 months"),
         second_approval_refund_minor=Sourced(25_000, "practice", "refunds over USD 250"),
         id_last_six_allowed=False,
+        refund_minimum_minor=Sourced(100, "practice", "operator default"),
+        under_minimum="credit",
+        debt_write_off_minor=Sourced(500, "practice", "amounts under USD 5 are not collected"),
     ),
     "ph": JurisdictionProfile(
         code="ph",
@@ -115,6 +135,9 @@ PROFILES: dict[str, JurisdictionProfile] = {
         retention_days_after_closure=Sourced(3653, "law", "registration data 10 years"),
         second_approval_refund_minor=Sourced(1_000_000, "practice", "refunds over PHP 10,000"),
         id_last_six_allowed=False,
+        refund_minimum_minor=Sourced(10_000, "practice", "bank transfers from PHP 100"),
+        under_minimum="other_method",
+        debt_write_off_minor=Sourced(20_000, "practice", "amounts under PHP 200 are not collected"),
     ),
     "eu": JurisdictionProfile(
         code="eu",
@@ -131,6 +154,11 @@ PROFILES: dict[str, JurisdictionProfile] = {
         retention_days_after_closure=Sourced(365, "law", "Germany: end of the following year"),
         second_approval_refund_minor=Sourced(20_000, "practice", "refunds over EUR 200"),
         id_last_six_allowed=False,
+        refund_minimum_minor=Sourced(
+            100, "practice", "SEPA transfers from EUR 1, operator default"
+        ),
+        under_minimum="donate",
+        debt_write_off_minor=Sourced(500, "practice", "amounts under EUR 5 are not collected"),
     ),
 }
 

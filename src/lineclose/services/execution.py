@@ -32,6 +32,7 @@ from lineclose.ports.errors import Retryable
 from lineclose.ports.messaging import EmailMessage, SmsMessage
 from lineclose.services.closure.transitions import transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
+from lineclose.services.debts import open_debt
 from lineclose.services.lines import line_facts, local_today, profile_of
 from lineclose.services.notices import enqueue_email, enqueue_to_contact
 from lineclose.services.sms_callbacks import delivery_reports
@@ -142,6 +143,7 @@ def settle(session: Session, deps: Deps, claimed: Claimed) -> Result:
                 created_at=now,
             )
         )
+    open_debt(session, deps, request, final.amount_due.minor)
     request.quote = {**quote_view(final), "charges": charges}
     audit.append(
         session,

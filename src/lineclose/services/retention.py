@@ -5,7 +5,7 @@ password hash) and the personal data of their closure requests (refund account, 
 contact, the refund instruction's account) are erased when every line they held is closed and
 `retention_days_after_closure` of the profile have passed since the last closure, counted in
 the jurisdiction's own days: erased on the boundary day, not one day before. A legal hold on
-any of their lines, or an open dispute, keeps everything. Masked forms (`110***********1234`)
+any of their lines, an open dispute, or a refund not yet paid keeps everything. Masked forms (`110***********1234`)
 stay: they are what the certificate and the audit log show. Each erasure leaves an audit entry
 naming the fields erased; a dry run lists the same without changing anything.
 """
@@ -41,7 +41,7 @@ class Erasure:
 @dataclass(frozen=True)
 class Kept:
     subscriber_id: int
-    reason: str  # legal_hold | open_dispute
+    reason: str  # legal_hold | open_dispute | refund_unpaid
 
 
 @dataclass
@@ -68,6 +68,23 @@ def _candidates(session: Session) -> list[models.Subscriber]:
     )
 
 
+def _refund_unpaid(session: Session, line_ids: list[int]) -> bool:
+    """A refund still to be paid needs its account: nothing is erased until it is paid."""
+    return (
+        session.execute(
+            select(models.RefundInstruction.id)
+            .join(models.ClosureRequest)
+            .where(
+                models.ClosureRequest.line_id.in_(line_ids),
+                models.RefundInstruction.disposition == "payout",
+                models.RefundInstruction.status != "paid",
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
 def sweep(session: Session, deps: Deps, dry_run: bool = False) -> RetentionReport:
     """Erase (or with `dry_run` only list) every subscriber whose retention period has ended."""
     now = deps.clock.now()
@@ -82,6 +99,9 @@ def sweep(session: Session, deps: Deps, dry_run: bool = False) -> RetentionRepor
             report.kept.append(Kept(subscriber.id, "legal_hold"))
             continue
         line_ids = [line.id for line in lines]
+        if _refund_unpaid(session, line_ids):
+            report.kept.append(Kept(subscriber.id, "refund_unpaid"))
+            continue
         disputed = session.execute(
             select(models.OpenOrder.id).where(
                 models.OpenOrder.line_id.in_(line_ids),

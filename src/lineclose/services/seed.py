@@ -12,7 +12,8 @@ from stdnum.cn import ric
 
 from lineclose.db import models
 from lineclose.domain.facts import LineStatus
-from lineclose.services.context import Deps
+from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.payouts.accounts import set_payout_account
 from lineclose.services.provisioning import LineSpec, add_line, add_operator, add_subscriber
 
 
@@ -33,6 +34,9 @@ class DemoLine:
     story: str
 
 
+SEED_ACTOR = Actor(Role.ADMIN, "seed", Channel.SYSTEM)
+
+
 def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
     today = deps.clock.now().date()
     cn = add_operator(
@@ -44,6 +48,17 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
         auto_approval={"enabled": True, "identity_methods": ["otp"], "max_refund_minor": 10_000},
     )
     uk = add_operator(session, deps, "demo-uk", "Demo Mobile UK", "uk")
+    # The account the bank pays UK refunds from (pain.001); cn refunds go out as CSV.
+    set_payout_account(
+        session,
+        deps,
+        SEED_ACTOR,
+        "demo-uk",
+        "GBP",
+        "Demo Mobile UK Ltd",
+        "GB29NWBK60161331926819",
+        "NWBKGB2L",
+    )
     stories: list[DemoLine] = []
 
     def cn_line(n: int, story: str, **extra: object) -> None:

@@ -10,10 +10,19 @@ from pydantic import BaseModel
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web import data_in, operations
-from lineclose.web.api import calendar, camara, problems, reassigned, sms_hooks
+from lineclose.web.api import (
+    calendar,
+    camara,
+    debts,
+    problems,
+    reassigned,
+    refunds,
+    sms_hooks,
+    webhooks,
+)
 from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
-from lineclose.web.pages import console, portal, public, signin
+from lineclose.web.pages import console, console_money, portal, public, refund_account, signin
 from lineclose.web.pages.common import WEB_DIR
 
 
@@ -43,6 +52,11 @@ def create_app(app: App) -> FastAPI:
     api.include_router(console.router)
     api.include_router(public.router)
     data_in.install(api)
+    api.include_router(refunds.router)
+    api.include_router(refund_account.router)
+    api.include_router(webhooks.router)
+    api.include_router(debts.router)
+    api.include_router(console_money.router)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"], response_model=Health)

@@ -32,9 +32,11 @@ from lineclose.services import sweeps
 from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, OutcomeUnknown
 from lineclose.services.tmf622 import hub as tmf_hub
+from lineclose.services.webhooks.delivery import WEBHOOK_STEPS
 from lineclose.worker.tmf_delivery import TMF_STEPS
 
 log = logging.getLogger("lineclose.worker")
+STEPS.update(WEBHOOK_STEPS)
 
 
 class RunOutcome(StrEnum):

@@ -14,6 +14,7 @@ from lineclose.errors import TransitionNotAllowed
 from lineclose.services.context import Actor, Deps
 from lineclose.services.lines import profile_of
 from lineclose.services.notices import enqueue_sms
+from lineclose.services.tmf622 import hub as tmf_hub
 
 BEGIN_EXECUTION = Step.BEGIN_EXECUTION
 
@@ -69,6 +70,8 @@ def transition(
             **(reason or {}),
         },
     )
+    # Orders placed through TMF622 tell their hub listeners in this same transaction.
+    tmf_hub.announce(session, deps, request.id)
     return event
 
 

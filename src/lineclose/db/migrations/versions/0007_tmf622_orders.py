@@ -1,7 +1,7 @@
 """TMF622: orders as posted, cancel orders, hub subscriptions
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-30 11:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from lineclose.db.types import UtcDateTime
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

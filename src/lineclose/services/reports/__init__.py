@@ -1,0 +1,1 @@
+"""Reports out of Lineclose: to regulators and for staff."""

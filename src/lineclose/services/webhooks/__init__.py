@@ -1,0 +1,1 @@
+"""Closure events to other systems: CloudEvents JSON signed per Standard Webhooks, via the outbox."""
