@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from lineclose import __version__
 from lineclose.bootstrap import App
-from lineclose.web import operations
+from lineclose.web import hardening, operations
 from lineclose.web.api import calendar, problems, sms_hooks
 from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
@@ -24,6 +24,7 @@ def create_app(app: App) -> FastAPI:
         version=__version__,
         description="Close mobile lines end to end: precheck, identity, review, execution, "
         "certificate, number aging.",
+        **hardening.docs_options(app.settings),
     )
     api.state.lineclose = app
     problems.install(api)
@@ -36,6 +37,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(portal.router)
     api.include_router(console.router)
     api.include_router(public.router)
+    hardening.install(api, app.settings)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"])
