@@ -111,6 +111,8 @@ def _limiter(deps: Deps) -> _Limiter:
         found = _limiters.get(key)
         if found is None:
             storage = storage_from_string(deps.settings.ratelimit_storage)
+            if not isinstance(storage, Storage):
+                raise ValueError("ratelimit_storage must name a synchronous store (memory, redis)")
             found = _Limiter(storage, MovingWindowRateLimiter(storage))
             _limiters[key] = found
             weakref.finalize(deps, _limiters.pop, key, None)
