@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lineclose.services.calendars import DayOverride, list_days, set_days
 from lineclose.services.context import Actor, Role
+from lineclose.web.api.bounds import CalendarYearQuery
 from lineclose.web.api.deps import DepsDep, SessionDep, allow
 
 router = APIRouter(prefix="/api/v1/calendars", tags=["calendars"])
@@ -30,7 +31,7 @@ class DaysIn(BaseModel):
 
 @router.get("/{country}")
 def get_overrides(
-    country: str, session: SessionDep, actor: Admin, year: int | None = None
+    country: str, session: SessionDep, actor: Admin, year: CalendarYearQuery = None
 ) -> dict[str, Any]:
     days = list_days(session, country, year)
     return {
