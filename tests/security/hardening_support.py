@@ -42,7 +42,9 @@ PRODUCTION = {
 
 
 @contextmanager
-def serving(settings: Settings, client: tuple[str, int] = ("203.0.113.9", 50000)) -> Iterator[tuple[App, TestClient]]:
+def serving(
+    settings: Settings, client: tuple[str, int] = ("203.0.113.9", 50000)
+) -> Iterator[tuple[App, TestClient]]:
     """The app over `settings`, called from `client` (the connection's peer address)."""
     wired = bootstrap(settings, FrozenClock(START))
     try:

@@ -11,16 +11,15 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from pydantic import SecretStr
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -68,7 +67,9 @@ def app_for_fuzzing(settings_for_fuzzing: Settings, clock: FrozenClock) -> Itera
 
 
 @pytest.fixture
-def fuzz_target(app_for_fuzzing: App) -> Iterator[tuple[App, TestClient, dict[str, dict[str, str]]]]:
+def fuzz_target(
+    app_for_fuzzing: App,
+) -> Iterator[tuple[App, TestClient, dict[str, dict[str, str]]]]:
     app = app_for_fuzzing
     worker = Worker(app.sessions, app.deps, name="fuzz-worker")
     with app.sessions.begin() as session:

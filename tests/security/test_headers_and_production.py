@@ -53,7 +53,9 @@ def test_the_demo_serves_api_docs_and_open_metrics(sqlite_template: Path, tmp_pa
         assert client.get("/metrics").status_code == 200
 
 
-def test_production_mode_has_no_api_docs_and_no_schema(sqlite_template: Path, tmp_path: Path) -> None:
+def test_production_mode_has_no_api_docs_and_no_schema(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
     settings = sqlite_settings(sqlite_template, tmp_path, **PRODUCTION)
     with serving(settings) as (_, client):
         for path in ("/docs", "/redoc", "/openapi.json", "/docs/oauth2-redirect"):

@@ -86,9 +86,9 @@ def test_the_id_path_type_refuses_what_no_row_can_have() -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/api/v1/lines/{msisdn}/bills/%d/payments" % BEYOND_64_BITS,
-        "/api/v1/lines/{msisdn}/bindings/%d/unbind" % BEYOND_64_BITS,
-        "/api/v1/outbox/%d/retry" % BEYOND_64_BITS,
+        f"/api/v1/lines/{{msisdn}}/bills/{BEYOND_64_BITS}/payments",
+        f"/api/v1/lines/{{msisdn}}/bindings/{BEYOND_64_BITS}/unbind",
+        f"/api/v1/outbox/{BEYOND_64_BITS}/retry",
     ],
 )
 def test_row_ids_beyond_64_bits_in_paths_are_refused(

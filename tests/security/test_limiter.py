@@ -33,7 +33,8 @@ STORES = [
     pytest.param(
         REDIS_URL,
         marks=pytest.mark.skipif(
-            not _redis_up(), reason="Redis not reachable on 127.0.0.1:6379 (apt install redis-server)"
+            not _redis_up(),
+            reason="Redis not reachable on 127.0.0.1:6379 (apt install redis-server)",
         ),
     ),
 ]

@@ -52,7 +52,9 @@ def is_trusted(address: str | None, trusted: Iterable[Network]) -> bool:
     return parsed is not None and any(parsed in network for network in trusted)
 
 
-def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]) -> str:
+def client_address(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[Network, ...]
+) -> str:
     """The caller's address: the peer itself unless it is a trusted proxy, then the rightmost
     `X-Forwarded-For` hop that is not a trusted proxy (or the leftmost hop if all are)."""
     if peer is None:
@@ -72,7 +74,9 @@ def client_address(peer: str | None, forwarded_for: str | None, trusted: tuple[N
     return current
 
 
-def client_scheme(peer: str | None, scheme: str, forwarded_proto: str | None, trusted: tuple[Network, ...]) -> str:
+def client_scheme(
+    peer: str | None, scheme: str, forwarded_proto: str | None, trusted: tuple[Network, ...]
+) -> str:
     """`https` when a trusted proxy says the client used TLS; the connection's own scheme otherwise."""
     if forwarded_proto and is_trusted(peer, trusted):
         said = forwarded_proto.split(",")[-1].strip().lower()
