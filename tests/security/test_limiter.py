@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+import socket
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,38 +21,61 @@ from lineclose.services.limiter import Limit, LimiterUnavailable
 from tests.conftest import START
 from tests.security.hardening_support import sqlite_settings
 
-REDIS_URL = "redis://127.0.0.1:6379"
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
-def _redis_up() -> bool:
+@pytest.fixture(scope="module")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A redis-server of the test's own on a free loopback port (no disk persistence)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("redis-server not installed (Debian: apt-get install redis-server)")
+    port = _free_port()
+    workdir = tmp_path_factory.mktemp("redis")
+    server = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}"
     try:
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except redis.RedisError:
-        return False
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                if redis.Redis.from_url(url, socket_connect_timeout=0.5).ping():
+                    break
+            except redis.RedisError:
+                pass
+            assert server.poll() is None, "redis-server exited at start"
+            assert time.monotonic() < deadline, "redis-server did not answer"
+            time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
-STORES = [
-    "memory://",
-    pytest.param(
-        REDIS_URL,
-        marks=pytest.mark.skipif(
-            not _redis_up(),
-            reason="Redis not reachable on 127.0.0.1:6379 (apt install redis-server)",
-        ),
-    ),
-]
+STORES = ["memory", "redis"]
 
 
 @pytest.fixture(params=STORES)
 def wired(request: pytest.FixtureRequest, sqlite_template: Path, tmp_path: Path) -> Iterator[App]:
-    settings = sqlite_settings(sqlite_template, tmp_path, ratelimit_storage=request.param)
+    store = "memory://" if request.param == "memory" else request.getfixturevalue("redis_url")
+    settings = sqlite_settings(sqlite_template, tmp_path, ratelimit_storage=store)
     app = bootstrap(settings, FrozenClock(START))
     yield app
     app.engine.dispose()
 
 
 def _subject() -> str:
-    return f"203.0.113.{uuid.uuid4().hex}"  # unique per test: Redis is shared by every run
+    return (
+        f"203.0.113.{uuid.uuid4().hex}"  # unique per test: the Redis server is shared by the module
+    )
 
 
 def test_a_caller_is_refused_past_the_limit_with_a_retry_delay(wired: App) -> None:
@@ -114,42 +140,26 @@ def test_the_interface_matches_the_database_held_limits() -> None:
 def test_a_shared_store_that_does_not_answer_refuses_instead_of_letting_calls_through(
     sqlite_template: Path, tmp_path: Path
 ) -> None:
-    with socket_closed_port() as port:
-        settings = sqlite_settings(
-            sqlite_template, tmp_path, ratelimit_storage=f"redis://127.0.0.1:{port}"
-        )
-        app = bootstrap(settings, FrozenClock(START))
-        try:
-            with app.sessions() as session, pytest.raises(LimiterUnavailable) as refused:
-                limiter.consume(session, app.deps, Limit("x", 5, 60, "m"), "s")
-        finally:
-            app.engine.dispose()
+    nobody_listens = f"redis://127.0.0.1:{_free_port()}"
+    settings = sqlite_settings(sqlite_template, tmp_path, ratelimit_storage=nobody_listens)
+    app = bootstrap(settings, FrozenClock(START))
+    try:
+        with app.sessions() as session, pytest.raises(LimiterUnavailable) as refused:
+            limiter.consume(session, app.deps, Limit("x", 5, 60, "m"), "s")
+    finally:
+        app.engine.dispose()
     assert refused.value.status == 503
 
 
-def test_subjects_are_not_stored_in_clear_in_redis(sqlite_template: Path, tmp_path: Path) -> None:
-    if not _redis_up():
-        pytest.skip("Redis not reachable on 127.0.0.1:6379 (apt install redis-server)")
-    settings = sqlite_settings(sqlite_template, tmp_path, ratelimit_storage=REDIS_URL)
+def test_subjects_are_not_stored_in_clear_in_redis(
+    sqlite_template: Path, tmp_path: Path, redis_url: str
+) -> None:
+    settings = sqlite_settings(sqlite_template, tmp_path, ratelimit_storage=redis_url)
     app = bootstrap(settings, FrozenClock(START))
     number = f"+86138{uuid.uuid4().int % 10**6:06d}99"
     with app.sessions() as session:
         limiter.consume(session, app.deps, Limit("otp_send_min", 1, 60, "m"), number)
     app.engine.dispose()
-    keys = [k.decode() for k in redis.Redis.from_url(REDIS_URL).keys("*otp_send_min*")]
+    keys = [k.decode() for k in redis.Redis.from_url(redis_url).keys("*otp_send_min*")]
     assert keys, "the count is in Redis"
     assert not any(number in key or number[1:] in key for key in keys)
-
-
-class socket_closed_port:
-    """A loopback port nothing listens on."""
-
-    def __enter__(self) -> int:
-        import socket
-
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            return int(probe.getsockname()[1])
-
-    def __exit__(self, *_: object) -> None:
-        return None
