@@ -3,7 +3,7 @@
 # Elsewhere it says what is missing; the suites that need it then skip with a reason.
 set -euo pipefail
 
-packages=(postgresql osmo-hlr kannel kannel-extras fonts-wqy-microhei poppler-utils chromium libzbar0 curl)
+packages=(postgresql osmo-hlr kannel kannel-extras fonts-wqy-microhei poppler-utils chromium libzbar0 curl redis-server)
 
 missing=()
 for pkg in "${packages[@]}"; do

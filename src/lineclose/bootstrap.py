@@ -12,7 +12,7 @@ from lineclose.db.engine import make_engine, make_session_factory
 from lineclose.ports.clock import Clock, SystemClock
 from lineclose.ports.hlr import Hlr
 from lineclose.ports.messaging import EmailGateway, SmsGateway
-from lineclose.security import log_masking
+from lineclose.security import log_masking, production
 from lineclose.security.vault import Vault, load_or_create_keyring, parse_keyring
 from lineclose.services.context import Deps
 from lineclose.services.webhooks.hooks import install as install_webhook_hooks
@@ -91,6 +91,7 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> A
     settings = settings or Settings()
     clock = clock or SystemClock()
     log_masking.install()  # every process is wired here: no log record leaves unmasked
+    production.check_production(settings)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     deps = Deps(

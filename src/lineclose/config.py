@@ -71,5 +71,24 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, description="how long a webhook receiver has to answer before a retry"
     )
+    production: bool = Field(
+        default=False,
+        description="production mode: no /docs, /redoc or /openapi.json, no demo gateways, "
+        "/metrics only with metrics_token",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="bearer token /metrics asks for; in production /metrics answers 404 while unset",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed; empty: none",
+    )
+    ratelimit_storage: str = Field(
+        default="memory://",
+        description="where rate-limit counters live: memory:// (one process) or "
+        "redis://host:port (shared by every process)",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -36,7 +36,11 @@ class JsonFormatter(logging.Formatter):
                 if k not in _STANDARD and not k.startswith("_")
             }
         )
-        if record.exc_info:
+        # The masking filter turns the traceback into masked text (exc_text) and drops exc_info,
+        # so the text is what carries the traceback of a 500 into the log.
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
 

@@ -203,7 +203,16 @@ def serve(
         threading.Thread(target=runner.run_forever, name="worker", daemon=True).start()
     try:
         # log_config=None keeps Lineclose's JSON logs; the access log comes from our middleware.
-        uvicorn.run(create_app(lc), host=host, port=port, log_config=None, access_log=False)
+        # proxy_headers=False: uvicorn would trust X-Forwarded-For from loopback; the app
+        # resolves it itself, through LINECLOSE_TRUSTED_PROXIES only (web/client_address.py).
+        uvicorn.run(
+            create_app(lc),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,
+        )
     finally:
         if runner:
             runner.stop()

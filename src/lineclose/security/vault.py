@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,13 +55,26 @@ def new_key_line(key_id: str) -> str:
     return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
 
 
+def check_key_file_mode(path: Path) -> None:
+    """Refuse a key file that its group or other users can read or write: whoever reads it reads
+    every ID number and bank account in the database."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise VaultError(
+            f"the data key file {path} has mode {mode:04o}: group and other users can reach it. "
+            f"Restrict it to its owner with `chmod 600 {path}` and start again"
+        )
+
+
 def load_or_create_keyring(path: Path) -> list[DataKey]:
-    """Read the key file, creating it (mode 600) with one fresh key on first use."""
+    """Read the key file, creating it (mode 600) with one fresh key on first use; a file others
+    can read is refused (see `check_key_file_mode`)."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(new_key_line("k1") + "\n")
+    check_key_file_mode(path)
     return parse_keyring(path.read_text())
 
 

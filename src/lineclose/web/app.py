@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from lineclose import __version__
 from lineclose.bootstrap import App
-from lineclose.web import data_in, operations
+from lineclose.web import data_in, hardening, operations
 from lineclose.web.api import (
     calendar,
     camara,
@@ -37,6 +37,7 @@ def create_app(app: App) -> FastAPI:
         version=__version__,
         description="Close mobile lines end to end: precheck, identity, review, execution, "
         "certificate, number aging.",
+        **hardening.docs_options(app.settings),
     )
     api.state.lineclose = app
     problems.install(api, pages=signin.error_page)
@@ -57,6 +58,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(webhooks.router)
     api.include_router(debts.router)
     api.include_router(console_money.router)
+    hardening.install(api, app.settings)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"], response_model=Health)

@@ -1,4 +1,8 @@
-"""An SmsGateway that prints messages instead of sending them, for demonstrations."""
+"""An SmsGateway that prints messages instead of sending them, for demonstrations only.
+
+It prints one-time codes in clear to the process's log: production mode refuses it at start-up
+(`lineclose.security.production`), and it says so in the log when it starts.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ class ConsoleSms:
 
     def __init__(self) -> None:
         self.sent: list[SmsMessage] = []
+        logger.warning(
+            "console SMS gateway (demo only): messages, one-time codes included, are printed to "
+            "this log and never sent; use LINECLOSE_SMS_BACKEND=kannel outside the demo"
+        )
 
     def send(self, message: SmsMessage) -> str:
         """Log the message and return ``console-<n>``, n counting from 1."""

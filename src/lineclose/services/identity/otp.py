@@ -13,7 +13,8 @@ from lineclose.db import audit, models
 from lineclose.domain.facts import IdentityMethod, LineStatus
 from lineclose.domain.identifiers import mask_contact, mask_msisdn
 from lineclose.errors import ChallengeFailed, Forbidden, InvalidInput, RateLimited, TooManyAttempts
-from lineclose.security.secrets_hashing import code_digest, new_numeric_code, same
+from lineclose.security.otp_mac import otp_code_mac, otp_code_matches
+from lineclose.security.secrets_hashing import new_numeric_code
 from lineclose.services import ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity.sessions import open_session
@@ -72,7 +73,7 @@ def start_otp(
         public_id=secrets.token_urlsafe(16),
         line_id=line.id,
         purpose=SIGN_IN_ALTERNATE if alternate else purpose,
-        code_hash=code_digest(code, salt),
+        code_hash=otp_code_mac(deps.vault, code, salt),
         salt=salt,
         attempts=0,
         max_attempts=deps.settings.otp_max_attempts,
@@ -155,7 +156,7 @@ def spend_code(
     )
     if spent.rowcount != 1:  # type: ignore[attr-defined]
         return None, TooManyAttempts("too many wrong codes: ask for a new one")
-    if not same(challenge.code_hash, code_digest(code.strip(), challenge.salt)):
+    if not otp_code_matches(deps.vault, challenge.code_hash, code, challenge.salt):
         count_failure(session, deps, line, "otp")
         return None, ChallengeFailed("the code is wrong", code="code_invalid")
     challenge.consumed_at = now

@@ -7,7 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
 
-from lineclose.services import identity, ratelimits
+from lineclose.services import identity
+from lineclose.services import limiter as ratelimits
 from lineclose.services.access import SUBSCRIBER, Action
 from lineclose.services.context import Actor, Channel
 from lineclose.web.api.deps import DepsDep, SessionDep, allow, limited, may, public
@@ -58,7 +59,7 @@ def start_otp(body: OtpIn, session: SessionDep, deps: DepsDep) -> ChallengeOut:
 @router.post(
     "/otp/verify",
     response_model=AccessTokenOut,
-    responses=problems(401, 404, 422, 429),
+    responses=problems(400, 401, 404, 422, 429),
     dependencies=[public("signing in ends here"), SIGN_IN_LIMIT],
 )
 def verify_otp(body: OtpVerifyIn, session: SessionDep, deps: DepsDep) -> AccessTokenOut:
@@ -117,7 +118,7 @@ def start_password_reset(
     "/password/reset",
     status_code=204,
     response_class=Response,
-    responses=problems(401, 422, 429),
+    responses=problems(400, 401, 422, 429),
     dependencies=[public("a forgotten password cannot require a sign-in"), SIGN_IN_LIMIT],
 )
 def reset_password(body: PasswordResetIn, session: SessionDep, deps: DepsDep) -> Response:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lineclose.services.access import Action
 from lineclose.services.calendars import DayOverride, list_days, set_days
 from lineclose.services.context import Actor
+from lineclose.web.api.bounds import CalendarYearQuery
 from lineclose.web.api.deps import DepsDep, SessionDep, may
 from lineclose.web.api.schemas import problems
 
@@ -48,7 +49,7 @@ class ChangedOut(BaseModel):
 
 @router.get("/{country}", response_model=OverridesOut, responses=problems(401, 403, 422))
 def get_overrides(
-    country: str, session: SessionDep, actor: Admin, year: int | None = None
+    country: str, session: SessionDep, actor: Admin, year: CalendarYearQuery = None
 ) -> OverridesOut:
     days = list_days(session, country, year)
     return OverridesOut(

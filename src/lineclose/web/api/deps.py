@@ -10,7 +10,7 @@ from fastapi import Depends, Header, Request
 
 from lineclose.bootstrap import App
 from lineclose.errors import Forbidden, Unauthenticated
-from lineclose.services import ratelimits
+from lineclose.services import limiter as ratelimits
 from lineclose.services.access import RULES, Action
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import actor_from_token

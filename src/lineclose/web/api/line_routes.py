@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Response
 
 from lineclose.domain.identifiers import mask_msisdn
-from lineclose.services import ledger, precheck, ratelimits
+from lineclose.services import ledger, precheck
+from lineclose.services import limiter as ratelimits
 from lineclose.services import port_out as port_out_service
 from lineclose.services.access import Action
 from lineclose.services.context import Actor
@@ -16,6 +17,7 @@ from lineclose.services.reads.lines import line_overview_by_number
 from lineclose.services.reads.lines import number_state as read_number_state
 from lineclose.services.reads.models import NumberState
 from lineclose.services.views import eligibility_view
+from lineclose.web.api.bounds import DbIdPath
 from lineclose.web.api.deps import DepsDep, SessionDep, limited, may
 from lineclose.web.api.schemas import (
     BillOut,
@@ -119,7 +121,7 @@ def run_precheck(
 )
 def pay_bill(
     msisdn: str,
-    bill_id: int,
+    bill_id: DbIdPath,
     body: PayIn,
     session: SessionDep,
     deps: DepsDep,
@@ -147,7 +149,7 @@ def pay_bill(
     responses=problems(401, 403, 404, 422),
 )
 def unbind(
-    msisdn: str, binding_id: int, session: SessionDep, deps: DepsDep, actor: FrontDesk
+    msisdn: str, binding_id: DbIdPath, session: SessionDep, deps: DepsDep, actor: FrontDesk
 ) -> UnboundOut:
     binding = ledger.unbind(session, deps, actor, msisdn, binding_id)
     session.commit()

@@ -15,7 +15,8 @@ from pydantic import BaseModel
 
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput
-from lineclose.services import closure, operations, ratelimits
+from lineclose.services import closure, operations
+from lineclose.services import limiter as ratelimits
 from lineclose.services.access import Action
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.reads import certificates as certificate_reads
@@ -23,6 +24,7 @@ from lineclose.services.reads import outbox as outbox_reads
 from lineclose.services.reads import requests as request_reads
 from lineclose.services.reads.models import DeadLetter, RequestView
 from lineclose.web.api import auth_routes, line_routes
+from lineclose.web.api.bounds import DbIdPath
 from lineclose.web.api.deps import DepsDep, SessionDep, limited, may, public
 from lineclose.web.api.line_routes import evidence
 from lineclose.web.api.schemas import (
@@ -303,7 +305,7 @@ def dead_letters(
     responses=problems(401, 403, 404, 409),
 )
 def retry_dead_letter(
-    row_id: int, session: SessionDep, deps: DepsDep, actor: Operations
+    row_id: DbIdPath, session: SessionDep, deps: DepsDep, actor: Operations
 ) -> RetriedOut:
     outbox_reads.ensure_can_touch_step(session, actor, row_id)
     operations.retry_dead_letter(session, deps, actor, row_id)

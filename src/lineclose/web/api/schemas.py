@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from lineclose.domain.facts import IdentityMethod
 from lineclose.domain.rejections import RejectionReason
 from lineclose.services.context import Channel
+from lineclose.web.api.bounds import BoundedDate, DbIdField
 
 
 class Body(BaseModel):
@@ -23,18 +23,18 @@ class IdentityIn(Body):
 
 class PrecheckIn(Body):
     msisdn: str = Field(max_length=32, examples=["+8613800138001"])
-    requested_date: date | None = None
+    requested_date: BoundedDate | None = None
     accept_etf: bool = False
-    acknowledged_bindings: list[int] = Field(default_factory=list, max_length=100)
+    acknowledged_bindings: list[DbIdField] = Field(default_factory=list, max_length=100)
     identity: list[IdentityIn] = Field(default_factory=list, max_length=4)
 
 
 class ClosureChanges(Body):
     refund_account: str | None = Field(default=None, max_length=64)
     alternate_contact: str | None = Field(default=None, max_length=200)
-    acknowledged_bindings: list[int] = Field(default_factory=list, max_length=100)
+    acknowledged_bindings: list[DbIdField] = Field(default_factory=list, max_length=100)
     accept_etf: bool = False
-    requested_date: date | None = None
+    requested_date: BoundedDate | None = None
     schedule_at_term_end: bool = False
     identity: list[IdentityIn] = Field(default_factory=list, max_length=4)
 

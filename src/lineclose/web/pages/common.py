@@ -33,7 +33,8 @@ from lineclose.i18n import (
     negotiate_locale,
     translator,
 )
-from lineclose.services import closure, ratelimits
+from lineclose.services import closure
+from lineclose.services import limiter as ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.unit_of_work import Session

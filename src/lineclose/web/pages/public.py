@@ -11,7 +11,7 @@ from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError
 from lineclose.i18n import SUPPORTED_LOCALES
-from lineclose.services import ratelimits
+from lineclose.services import limiter as ratelimits
 from lineclose.services.certificates import find_certificate, public_view
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.pages.common import LANG_COOKIE, count_client_call, page, safe_next

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from lineclose.errors import InvalidInput, LinecloseError
-from lineclose.services import identity, ratelimits
+from lineclose.services import identity
+from lineclose.services import limiter as ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.reads.identity import has_service_password, reset_allows_last_six
 from lineclose.services.unit_of_work import Session

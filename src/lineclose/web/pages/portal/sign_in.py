@@ -8,7 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError, Unauthenticated
-from lineclose.services import identity, ratelimits
+from lineclose.services import identity
+from lineclose.services import limiter as ratelimits
 from lineclose.services.context import Deps
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.pages.common import (
