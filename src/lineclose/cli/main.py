@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
+from lineclose.cli import channels, demo_sms
 from lineclose.cli.calendar import calendar_app
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
@@ -42,6 +43,7 @@ app.add_typer(retention_app, name="retention")
 app.add_typer(bulk_app, name="bulk")
 app.add_typer(calendar_app, name="calendar")
 app.add_typer(outbox_app, name="outbox")
+channels.register(app)
 console = Console()
 
 
@@ -217,6 +219,7 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="start from an empty database")] = True,
 ) -> None:
     """Fresh SQLite database, demo data, staff tokens, then the API and a worker on loopback."""
+    sms_secret = demo_sms.ensure_callback_secret()
     settings = Settings()
     db_path = Path(settings.database_url.removeprefix("sqlite:///"))
     if fresh and settings.database_url.startswith("sqlite:///"):
@@ -257,6 +260,7 @@ def demo(
         f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'",
     ):
         console.print(command, soft_wrap=True, markup=False, highlight=False)
+    demo_sms.print_banner(console, base, sms_secret)
     console.rule()
     serve(port=port, with_worker=True)
 

@@ -110,6 +110,7 @@ class Line(Base):
     fleet_account: Mapped[str | None] = mapped_column(String(64))
     activated_on: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime | None]
+    last_usage_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     subscriber: Mapped[Subscriber] = relationship()
     operator: Mapped[Operator] = relationship()
@@ -373,3 +374,6 @@ class InboundSms(Base):
     receiver: Mapped[str] = mapped_column(String(20))
     text_enc: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+
+
+from lineclose.db import models_channels as models_channels  # noqa: E402,F401

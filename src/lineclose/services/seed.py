@@ -12,6 +12,7 @@ from stdnum.cn import ric
 
 from lineclose.db import models
 from lineclose.services.context import Deps
+from lineclose.services.demo_channels import seed_demo_channels
 from lineclose.services.provisioning import LineSpec, add_line, add_operator, add_subscriber
 
 
@@ -161,6 +162,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
     for spec, story in uk_specs:
         add_line(session, deps, uk, spec)
         stories.append(DemoLine(spec.msisdn, story))
+    seed_demo_channels(session, deps)
     return stories
 
 

@@ -1,0 +1,11 @@
+"""Commands of the SMS and reminder channels, registered on the main `lineclose` app."""
+
+from __future__ import annotations
+
+import typer
+
+from lineclose.cli.sms import sms_app
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sms_app, name="sms")
