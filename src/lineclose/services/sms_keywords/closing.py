@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
@@ -23,9 +23,12 @@ from lineclose.errors import LinecloseError
 from lineclose.security.secrets_hashing import code_digest, new_numeric_code, same
 from lineclose.services import requests
 from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.notices import SEND_SMS
 from lineclose.services.sms_keywords.channel import ServedText
 
 CONFIRM_PURPOSE = "sms_close"
+# The reply to the text says all these notices say, and more: they are withdrawn before commit.
+SUPERSEDED_NOTICES = ("needs_action", "request_received")
 _DONE = (RequestState.CLOSED.value, RequestState.WITHDRAWN.value)
 _RESUBMITTABLE = (RequestState.NEEDS_ACTION.value, RequestState.REJECTED.value)
 
@@ -63,6 +66,24 @@ def _identity_missing(request: models.ClosureRequest) -> bool:
     return request.status in _RESUBMITTABLE and any(
         b.get("code") == "IDENTITY_NOT_VERIFIED" for b in request.blockers or []
     )
+
+
+def _withdraw_superseded_notices(
+    session: Session, request: models.ClosureRequest, since: datetime
+) -> None:
+    """One text in, one reply out: the generic notices this text's own submission queued (not
+    yet committed, so never sent) give way to the reply."""
+    rows = session.execute(
+        select(models.OutboxRow).where(
+            models.OutboxRow.request_id == request.id,
+            models.OutboxRow.step == SEND_SMS,
+            models.OutboxRow.status == "pending",
+            models.OutboxRow.created_at >= since,
+        )
+    ).scalars()
+    ids = [r.id for r in rows if r.payload.get("notice") in SUPERSEDED_NOTICES]
+    if ids:
+        session.execute(delete(models.OutboxRow).where(models.OutboxRow.id.in_(ids)))
 
 
 def _new_code(session: Session, deps: Deps, line: models.Line) -> str:
@@ -117,6 +138,7 @@ def start(session: Session, deps: Deps, served: ServedText) -> CloseOutcome:
 
 def _submit(session: Session, deps: Deps, served: ServedText) -> models.ClosureRequest:
     actor = sms_actor(served.line, False)
+    since = deps.clock.now()
     request = requests.submit(
         session, deps, actor, served.line.msisdn, requests.ClosureInput()
     ).request
@@ -126,6 +148,7 @@ def _submit(session: Session, deps: Deps, served: ServedText) -> models.ClosureR
             {*request.identity_methods, IdentityMethod.SMS_ORIGIN.value}
         )
         requests.resubmit(session, deps, actor, request.reference, requests.ClosureInput())
+    _withdraw_superseded_notices(session, request, since)
     return request
 
 
@@ -161,6 +184,7 @@ def confirm(session: Session, deps: Deps, served: ServedText, given: str) -> Clo
                 requests.resubmit(
                     session, deps, sms_actor(line, True), request.reference, requests.ClosureInput()
                 )
+                _withdraw_superseded_notices(session, request, now)
         except LinecloseError as exc:
             return CloseOutcome(request, error=exc.code)
     audit.append(
