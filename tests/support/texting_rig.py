@@ -97,7 +97,9 @@ class TextingRig:
 
 
 @contextmanager
-def texting_rig(database_url: str, data_keys: str, sender: str = "10086") -> Iterator[TextingRig]:
+def texting_rig(
+    database_url: str, data_keys: str, sender: str = "10086", worker_poll_seconds: float = 0.02
+) -> Iterator[TextingRig]:
     with ExitStack() as stack:
         (api_port,) = _free_ports(1)
         api = f"http://127.0.0.1:{api_port}"
@@ -116,7 +118,7 @@ def texting_rig(database_url: str, data_keys: str, sender: str = "10086") -> Ite
             kannel_sender=sender,
             kannel_dlr_url=f"{api}/api/v1/sms/dlr?secret={SECRET}",
             sms_callback_secret=SecretStr(SECRET),
-            worker_poll_seconds=0.02,
+            worker_poll_seconds=worker_poll_seconds,
             public_base_url=api,
         )
         app = bootstrap(settings)
