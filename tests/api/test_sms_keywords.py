@@ -117,7 +117,7 @@ def test_a_confirmation_code_expires(
 ) -> None:
     msisdn = _operator_with_lines(texting)
     _text(client, msisdn, "CLOSE")
-    code = re.search(r"回复注销 (\d{6})", _replies(texting, worker, msisdn)[-1])
+    code = re.search(r"“注销 (\d{6})”", _replies(texting, worker, msisdn)[-1])
     assert code
 
     clock.advance(timedelta(seconds=texting.deps.settings.otp_ttl_seconds + 1))
@@ -170,7 +170,9 @@ def test_a_number_not_served_gets_nothing_but_the_text_is_kept_and_audited(
     worker.run_until_idle()
     assert texting.deps.sms.sent == []  # type: ignore[attr-defined]
     with texting.sessions() as session:
-        assert session.execute(select(func.count()).select_from(models.InboundSms)).scalar_one() == 2
+        assert (
+            session.execute(select(func.count()).select_from(models.InboundSms)).scalar_one() == 2
+        )
         outcomes = session.execute(
             select(models.AuditEntry.details).where(models.AuditEntry.action == "sms.inbound")
         ).scalars()

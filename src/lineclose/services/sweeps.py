@@ -12,6 +12,7 @@ from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.services import ratelimits, retention
+from lineclose.services.idle import sweep as idle_sweep
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.execution import PURGE_HLR
 from lineclose.services.lines import local_today, profile_of
@@ -119,4 +120,5 @@ def run_all(session: Session, deps: Deps) -> SweepReport:
         erased=len(retention.sweep(session, deps).erased),
     )
     ratelimits.purge_expired(session, deps.clock.now())
+    idle_sweep.sweep(session, deps)
     return report

@@ -73,6 +73,13 @@ def short_code_of(session: Session, operator_id: int) -> str | None:
     return setting.short_code if setting else None
 
 
+def keywords_of(session: Session, operator: models.Operator) -> KeywordList:
+    setting = session.get(SmsChannelSetting, operator.id)
+    return KeywordList.for_operator(
+        profile_of(operator).code, setting.keywords if setting else None
+    )
+
+
 def sender_msisdn(sender: str, region: str) -> str | None:
     """Gateways hand the sender over as +E.164, as digits with the country code, or in national
     form: each is tried in the operator's region."""

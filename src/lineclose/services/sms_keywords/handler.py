@@ -127,7 +127,9 @@ def _close(
     line = served.line
     code = "".join(ch for ch in rest if ch.isdigit())
     outcome = (
-        closing.confirm(session, deps, served, code) if code else closing.start(session, deps, served)
+        closing.confirm(session, deps, served, code)
+        if code
+        else closing.start(session, deps, served)
     )
     if outcome.error in ("code_wrong", "code_expired"):
         reply.say(replies.CODE_WRONG, keyword=close_word)
@@ -137,7 +139,9 @@ def _close(
         reply.say(replies.CANNOT_START)
     request = outcome.request
     if request is not None:
-        reply.say(replies.CLOSE_STARTED, reference=request.reference, msisdn=mask_msisdn(line.msisdn))
+        reply.say(
+            replies.CLOSE_STARTED, reference=request.reference, msisdn=mask_msisdn(line.msisdn)
+        )
         reply.say(replies.CLOSE_STATE, state=reply.state(request.status))
         if request.status in ("needs_action", "rejected"):
             reply.blockers(request.blockers or [])

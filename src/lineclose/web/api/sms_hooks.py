@@ -64,7 +64,9 @@ async def inbound(
     )
 
     def store() -> None:
-        sms_keywords.handle_inbound(session, deps, sms_callbacks.store_inbound(session, deps, inbound), inbound.text)
+        sms_keywords.handle_inbound(
+            session, deps, sms_callbacks.store_inbound(session, deps, inbound), inbound.text
+        )
         session.commit()
 
     # The database work runs off the event loop: a wait on a lock must not stall other calls.

@@ -1,0 +1,1 @@
+"""Reads: every listing a page, route or command shows, with its authorization rule."""
