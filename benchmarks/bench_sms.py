@@ -22,13 +22,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lineclose.config import Settings  # noqa: E402
-from lineclose.db.migrate import upgrade  # noqa: E402
-from lineclose.security.vault import new_key_line  # noqa: E402
-from lineclose.services.context import SYSTEM_ACTOR  # noqa: E402
-from lineclose.services.sms_keywords.channel import set_short_code  # noqa: E402
-from tests.factories import make_line, make_operator  # noqa: E402
-from tests.support.texting_rig import TextingRig, texting_rig  # noqa: E402
+from tests.factories import make_line, make_operator
+from tests.support.texting_rig import TextingRig, texting_rig
+
+from lineclose.config import Settings
+from lineclose.db.migrate import upgrade
+from lineclose.security.vault import new_key_line
+from lineclose.services.context import SYSTEM_ACTOR
+from lineclose.services.sms_keywords.channel import set_short_code
 
 TEXTS = 20
 TARGET_SECONDS = 1.0

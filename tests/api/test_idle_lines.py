@@ -1,4 +1,5 @@
 """Idle-line reminders: who is reminded, how often, what they are told, and what staff see."""
+# ruff: noqa: RUF001 - Chinese replies use full-width punctuation
 
 from __future__ import annotations
 

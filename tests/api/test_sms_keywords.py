@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - Chinese replies use full-width punctuation
 """SMS keywords through the gateway callback: INFO, CLOSE, CLOSE <code>, STOP, unknown words,
 numbers not served, rate limits, audit, exactly-once replies through the outbox."""
 

@@ -14,8 +14,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from lineclose.bootstrap import App, bootstrap
-from lineclose.cli.bulk import bulk_app
 from lineclose.cli import channels, demo_sms
+from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app

@@ -376,4 +376,4 @@ class InboundSms(Base):
     received_at: Mapped[datetime]
 
 
-from lineclose.db import models_channels as models_channels  # noqa: E402,F401
+from lineclose.db import models_channels as models_channels  # noqa: E402

@@ -12,9 +12,9 @@ from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.services import ratelimits, retention
-from lineclose.services.idle import sweep as idle_sweep
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.execution import PURGE_HLR
+from lineclose.services.idle import sweep as idle_sweep
 from lineclose.services.lines import local_today, profile_of
 from lineclose.services.requests import start_execution
 
