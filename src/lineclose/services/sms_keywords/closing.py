@@ -68,7 +68,7 @@ def _identity_missing(request: models.ClosureRequest) -> bool:
     )
 
 
-def _withdraw_superseded_notices(
+def withdraw_superseded_notices(
     session: Session, request: models.ClosureRequest, since: datetime
 ) -> None:
     """One text in, one reply out: the generic notices this text's own submission queued (not
@@ -148,7 +148,7 @@ def _submit(session: Session, deps: Deps, served: ServedText) -> models.ClosureR
             {*request.identity_methods, IdentityMethod.SMS_ORIGIN.value}
         )
         requests.resubmit(session, deps, actor, request.reference, requests.ClosureInput())
-    _withdraw_superseded_notices(session, request, since)
+    withdraw_superseded_notices(session, request, since)
     return request
 
 
@@ -184,7 +184,7 @@ def confirm(session: Session, deps: Deps, served: ServedText, given: str) -> Clo
                 requests.resubmit(
                     session, deps, sms_actor(line, True), request.reference, requests.ClosureInput()
                 )
-                _withdraw_superseded_notices(session, request, now)
+                withdraw_superseded_notices(session, request, now)
         except LinecloseError as exc:
             return CloseOutcome(request, error=exc.code)
     audit.append(

@@ -1,4 +1,5 @@
-"""SMS keyword channel (short code per operator, STOP opt-outs) and idle-line reminders
+"""SMS keyword channel (short code per operator, STOP opt-outs), idle-line reminders and
+fleet closure batches
 
 Lines get `last_usage_on`, the date of their last chargeable use, which idle-line reminders
 read.
@@ -64,9 +65,75 @@ def upgrade() -> None:
         sa.UniqueConstraint("line_id", "period_start", name=op.f("uq_idle_reminders_line_id")),
     )
     op.create_index(op.f("ix_idle_reminders_line_id"), "idle_reminders", ["line_id"])
+    op.create_table(
+        "fleet_batches",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reference", sa.String(length=24), nullable=False),
+        sa.Column("operator_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("authorised_contact_enc", sa.Text(), nullable=False),
+        sa.Column("authorised_contact_masked", sa.String(length=200), nullable=False),
+        sa.Column("authorising_document", sa.String(length=200), nullable=False),
+        sa.Column("source_digest", sa.String(length=64), nullable=False),
+        sa.Column("alternate_contact_enc", sa.Text(), nullable=True),
+        sa.Column("refund_account_enc", sa.Text(), nullable=True),
+        sa.Column("submitted_by", sa.String(length=80), nullable=False),
+        sa.Column("total_rows", sa.Integer(), nullable=False),
+        sa.Column("summary", sa.JSON(), nullable=False),
+        sa.Column("decided_by", sa.String(length=80), nullable=True),
+        sa.Column("decided_at", UtcDateTime(), nullable=True),
+        sa.Column("created_at", UtcDateTime(), nullable=False),
+        sa.Column("updated_at", UtcDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["operator_id"], ["operators.id"], name=op.f("fk_fleet_batches_operator_id_operators")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fleet_batches")),
+        sa.UniqueConstraint("reference", name=op.f("uq_fleet_batches_reference")),
+        sa.UniqueConstraint(
+            "operator_id", "source_digest", name=op.f("uq_fleet_batches_operator_id")
+        ),
+    )
+    op.create_index(op.f("ix_fleet_batches_operator_id"), "fleet_batches", ["operator_id"])
+    op.create_index(op.f("ix_fleet_batches_status"), "fleet_batches", ["status"])
+    op.create_table(
+        "fleet_batch_lines",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("batch_id", sa.Integer(), nullable=False),
+        sa.Column("row_number", sa.Integer(), nullable=False),
+        sa.Column("line_id", sa.Integer(), nullable=False),
+        sa.Column("requested_date", sa.Date(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("blockers", sa.JSON(), nullable=False),
+        sa.Column("refund_minor", sa.BigInteger(), nullable=False),
+        sa.Column("request_id", sa.Integer(), nullable=True),
+        sa.Column("error", sa.String(length=200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["batch_id"],
+            ["fleet_batches.id"],
+            name=op.f("fk_fleet_batch_lines_batch_id_fleet_batches"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["line_id"], ["lines.id"], name=op.f("fk_fleet_batch_lines_line_id_lines")
+        ),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["closure_requests.id"],
+            name=op.f("fk_fleet_batch_lines_request_id_closure_requests"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_fleet_batch_lines")),
+        sa.UniqueConstraint("batch_id", "row_number", name=op.f("uq_fleet_batch_lines_batch_id")),
+    )
+    op.create_index("ix_fleet_batch_lines_batch_state", "fleet_batch_lines", ["batch_id", "state"])
+    op.create_index(op.f("ix_fleet_batch_lines_line_id"), "fleet_batch_lines", ["line_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_fleet_batch_lines_line_id"), table_name="fleet_batch_lines")
+    op.drop_index("ix_fleet_batch_lines_batch_state", table_name="fleet_batch_lines")
+    op.drop_table("fleet_batch_lines")
+    op.drop_index(op.f("ix_fleet_batches_status"), table_name="fleet_batches")
+    op.drop_index(op.f("ix_fleet_batches_operator_id"), table_name="fleet_batches")
+    op.drop_table("fleet_batches")
     op.drop_index(op.f("ix_idle_reminders_line_id"), table_name="idle_reminders")
     op.drop_table("idle_reminders")
     op.drop_table("sms_opt_outs")
