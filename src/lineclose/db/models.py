@@ -377,4 +377,4 @@ class InboundSms(Base):
 
 
 from lineclose.db import models_channels as models_channels  # noqa: E402
-from lineclose.db import models_fleet as models_fleet  # noqa: E402,F401
+from lineclose.db import models_fleet as models_fleet  # noqa: E402

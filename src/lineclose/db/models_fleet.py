@@ -5,8 +5,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lineclose.db.models import Base
@@ -25,7 +34,6 @@ class FleetBatch(Base):
     authorised_contact_masked: Mapped[str] = mapped_column(String(200))
     authorising_document: Mapped[str] = mapped_column(String(200))
     source_digest: Mapped[str] = mapped_column(String(64))
-    alternate_contact_enc: Mapped[str | None] = mapped_column(Text)
     refund_account_enc: Mapped[str | None] = mapped_column(Text)
     submitted_by: Mapped[str] = mapped_column(String(80))
     total_rows: Mapped[int] = mapped_column(Integer)

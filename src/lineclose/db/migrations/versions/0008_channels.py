@@ -75,7 +75,6 @@ def upgrade() -> None:
         sa.Column("authorised_contact_masked", sa.String(length=200), nullable=False),
         sa.Column("authorising_document", sa.String(length=200), nullable=False),
         sa.Column("source_digest", sa.String(length=64), nullable=False),
-        sa.Column("alternate_contact_enc", sa.Text(), nullable=True),
         sa.Column("refund_account_enc", sa.Text(), nullable=True),
         sa.Column("submitted_by", sa.String(length=80), nullable=False),
         sa.Column("total_rows", sa.Integer(), nullable=False),
