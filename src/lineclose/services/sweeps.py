@@ -11,10 +11,9 @@ from lineclose.db import audit, models, outbox
 from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
-from lineclose.services import ratelimits, retention
+from lineclose.services import channel_sweeps, ratelimits, retention
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.execution import PURGE_HLR
-from lineclose.services.idle import sweep as idle_sweep
 from lineclose.services.lines import local_today, profile_of
 from lineclose.services.requests import start_execution
 
@@ -120,5 +119,5 @@ def run_all(session: Session, deps: Deps) -> SweepReport:
         erased=len(retention.sweep(session, deps).erased),
     )
     ratelimits.purge_expired(session, deps.clock.now())
-    idle_sweep.sweep(session, deps)
+    channel_sweeps.run(session, deps)
     return report

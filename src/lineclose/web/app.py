@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web import operations
-from lineclose.web.api import calendar, idle, problems, sms_hooks
+from lineclose.web.api import calendar, fleet, idle, problems, sms_hooks
 from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public
@@ -34,6 +34,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(tmf622)
     api.include_router(calendar.router)
     api.include_router(idle.router)
+    api.include_router(fleet.router)
     api.include_router(portal.router)
     api.include_router(console.router)
     api.include_router(public.router)

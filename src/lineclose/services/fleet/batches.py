@@ -335,3 +335,8 @@ def _has(session: Session, batch: FleetBatch, state: str) -> bool:
         ).first()
         is not None
     )
+
+
+def operator_region(session: Session, operator_code: str) -> str:
+    """The country whose national number forms a file of this operator may use."""
+    return profile_of(operator_by_code(session, operator_code)).country

@@ -20,6 +20,7 @@ from lineclose.domain.states import RequestState
 from lineclose.errors import LinecloseError
 from lineclose.services import requests
 from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.fleet.batches import get_batch
 from lineclose.services.sms_keywords.closing import withdraw_superseded_notices
 
 CHUNK = 200
@@ -104,3 +105,14 @@ def _submit_card(
             note=f"fleet batch {batch.reference} approved by {batch.decided_by}",
         )
     return request.id
+
+
+def submit_next(
+    session: Session, deps: Deps, actor: Actor, reference: str, limit: int = CHUNK
+) -> int:
+    """Submit the next approved cards of a batch (staff); 0 when none are left."""
+    return submit_chunk(session, deps, get_batch(session, actor, reference), limit)
+
+
+def remaining_for(session: Session, actor: Actor, reference: str) -> int:
+    return remaining(session, get_batch(session, actor, reference))
