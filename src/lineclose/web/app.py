@@ -15,6 +15,7 @@ from lineclose.web.api import calendar, fleet, idle, problems, sms_hooks
 from lineclose.web.api.routes import camara, router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public
+from lineclose.web.pages import fleet as fleet_pages
 from lineclose.web.pages.common import WEB_DIR
 
 
@@ -37,6 +38,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(fleet.router)
     api.include_router(portal.router)
     api.include_router(console.router)
+    api.include_router(fleet_pages.router)
     api.include_router(public.router)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
