@@ -4,6 +4,7 @@ form (ticked rows or the whole batch); idle lines are listed with the money at s
 from __future__ import annotations
 
 import re
+
 import pytest
 from fastapi.testclient import TestClient
 
