@@ -75,6 +75,7 @@ def test_info_answers_contract_end_fee_refund_and_blockers_in_chinese(
     assert "- 未缴账单：¥88.00" in reply
     assert "- 合约期至2027年6月30日" in reply
     assert "尚需确认" not in reply  # the text itself proves possession for INFO
+    assert reply.endswith("发送注销到10086即可申请注销。")
 
 
 def test_close_from_a_line_whose_profile_needs_a_second_factor_sends_a_code_then_confirms(

@@ -21,6 +21,7 @@ class ServedText:
     """A text from a line the operator serves, to that operator's short code."""
 
     line: models.Line
+    short_code: str
     keywords: KeywordList
     sms_origin_accepted: bool
     locale: str
@@ -121,6 +122,7 @@ def served_text(session: Session, sender: str, receiver: str) -> ServedText | No
     accepted = setting.sms_origin_accepted
     return ServedText(
         line=line,
+        short_code=setting.short_code,
         keywords=KeywordList.for_operator(profile.code, setting.keywords),
         sms_origin_accepted=(
             SMS_ORIGIN_ACCEPTED.get(profile.code, False) if accepted is None else accepted

@@ -97,7 +97,7 @@ def _compose(
     words = served.keywords.words
     close_word = words[Keyword.CLOSE][0]
     if keyword is Keyword.INFO:
-        info.answer(session, deps, line, reply)
+        info.answer(session, deps, line, reply, close_word, served.short_code)
         return None
     if keyword is Keyword.CLOSE:
         return _close(session, deps, served, rest, reply, close_word)

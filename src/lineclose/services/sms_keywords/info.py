@@ -17,7 +17,14 @@ from lineclose.services.sms_keywords.closing import open_request
 from lineclose.services.views import blocker_view
 
 
-def answer(session: Session, deps: Deps, line: models.Line, reply: replies.Reply) -> None:
+def answer(
+    session: Session,
+    deps: Deps,
+    line: models.Line,
+    reply: replies.Reply,
+    close_word: str,
+    short_code: str,
+) -> None:
     """Contract end date, the early-termination fee if closed today, the credit to refund and
     every blocker on a line of its own. The text itself proves possession, so a missing
     identity check is not listed; the line's own open closure is shown as its status."""
@@ -47,3 +54,5 @@ def answer(session: Session, deps: Deps, line: models.Line, reply: replies.Reply
         reply.say(replies.INFO_PENDING, reference=pending.reference)
         reply.say(replies.CLOSE_STATE, state=reply.state(pending.status))
     reply.blockers(blocker_view(b) for b in result.blockers)
+    if pending is None:
+        reply.say(replies.HOW_TO_CLOSE, keyword=close_word, short_code=short_code)
