@@ -4,16 +4,18 @@ form (ticked rows or the whole batch); idle lines are listed with the money at s
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
 
 from lineclose.bootstrap import App
+from lineclose.domain.identifiers import mask_msisdn
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.fleet import batches
 from lineclose.services.fleet.rows import parse_rows
 from lineclose.services.identity import create_staff_token
-from lineclose.services.seed import seed_demo
+from tests.factories import make_line, make_operator
 
 LOADER = Actor(Role.AGENT, "loader", Channel.BULK)
 # Pages over the same reads the API tests run on both databases.
@@ -30,13 +32,14 @@ def test_a_reviewer_approves_ticked_rows_of_a_fleet_batch_from_its_page(
     app: App, client: TestClient
 ) -> None:
     with app.sessions.begin() as session:
-        seed_demo(session, app.deps)
+        operator = make_operator(session, app.deps, "cn")
+        cards = [make_line(session, app.deps, operator, kind="data-only") for _ in range(2)]
         reference = batches.load(
             session,
             app.deps,
             LOADER,
-            "demo-cn",
-            parse_rows(["card\n", "+8614700000001\n", "+8614700000002\n"], "CN"),
+            operator.code,
+            parse_rows(["card\n", *(f"{c.msisdn}\n" for c in cards)], "CN"),
             batches.FleetAuthorisation("it@acme.example", "ACME order 9"),
         ).batch.reference
     _sign_in(app, client, Role.REVIEWER)
@@ -65,12 +68,15 @@ def test_a_reviewer_approves_ticked_rows_of_a_fleet_batch_from_its_page(
 
 def test_staff_see_idle_lines_in_the_console(app: App, client: TestClient) -> None:
     with app.sessions.begin() as session:
-        seed_demo(session, app.deps)
+        operator = make_operator(session, app.deps, "cn")
+        line = make_line(session, app.deps, operator, payment="postpaid", monthly_fee_minor=12_800)
+        line.last_usage_on = date(2026, 6, 28)  # type: ignore[assignment]
+        masked = mask_msisdn(line.msisdn)
     _sign_in(app, client, Role.AGENT)
 
     page = client.get("/console/idle")
 
     assert page.status_code == 200
-    assert "+8613*****8003" in page.text
+    assert masked in page.text
     assert "¥128.00" in page.text  # its monthly fee
     assert "¥512.00" in page.text  # four whole months paid while idle

@@ -4,20 +4,40 @@ a batch in the review queue, approval, a second run that submits, and the result
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from lineclose.bootstrap import App
 from lineclose.cli.main import app as cli
 from lineclose.services.context import Role
-from lineclose.services.seed import iccid, seed_demo
 from tests.api.helpers import staff
 from tests.conftest import TEST_KEYS
+from tests.factories import make_line, make_operator
 
 runner = CliRunner()
-CARDS = "card,requested_date\n+8614700000001,\n14700000002,\n{iccid},\nnot-a-card,\n"
+# The service rules run on both databases in test_fleet_batches; these drive the edges.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _fleet(app: App) -> tuple[str, list[tuple[str, str]]]:
+    """An operator with three clean data cards and one with an unpaid bill."""
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "cn", code="acme-op")
+        cards = [
+            make_line(session, app.deps, operator, kind="data-only", fleet_account="ACME")
+            for _ in range(3)
+        ]
+        cards.append(
+            make_line(
+                session, app.deps, operator, kind="data-only", payment="postpaid",
+                unpaid_bills=[(1_500, date(2026, 11, 1))],
+            )
+        )  # fmt: skip
+        return operator.code, [(c.msisdn, c.iccid) for c in cards]
 
 
 def _env(database_url: str) -> dict[str, str]:
@@ -31,12 +51,15 @@ def _rows(path: Path) -> list[dict[str, str]]:
 def test_a_file_closes_as_one_batch_after_review_and_a_second_run_resumes(
     app: App, client: TestClient, database_url: str, tmp_path: Path
 ) -> None:
-    with app.sessions.begin() as session:
-        seed_demo(session, app.deps)
+    operator, fleet = _fleet(app)
     cards = tmp_path / "cards.csv"
-    cards.write_text(CARDS.format(iccid=iccid(1003)), encoding="utf-8")
+    national = fleet[1][0].removeprefix("+86")
+    cards.write_text(
+        f"card,requested_date\n{fleet[0][0]},\n{national},\n{fleet[2][1]},\nnot-a-card,\n",
+        encoding="utf-8",
+    )
     command = [
-        "bulk", "close", "--operator", "demo-cn", "--file", str(cards),
+        "bulk", "close", "--operator", operator, "--file", str(cards),
         "--authorised-contact", "it@acme.example",
         "--authorising-document", "ACME IoT decommissioning order 2026-11",
     ]  # fmt: skip
@@ -81,15 +104,14 @@ def test_a_file_closes_as_one_batch_after_review_and_a_second_run_resumes(
 def test_the_api_takes_an_upload_and_reviewers_decide_line_by_line(
     app: App, client: TestClient
 ) -> None:
-    with app.sessions.begin() as session:
-        seed_demo(session, app.deps)
+    operator, fleet = _fleet(app)
     agent = staff(app, Role.AGENT)
     form = {
-        "operator": "demo-cn",
+        "operator": operator,
         "authorised_contact": "it@acme.example",
         "authorising_document": "ACME order 7",
     }
-    body = "msisdn\n+8614700000004\n+8614700000005\n+8613800138002\n"
+    body = f"msisdn\n{fleet[0][0]}\n{fleet[1][0]}\n{fleet[3][0]}\n"
 
     refused = client.post(
         "/api/v1/fleet-batches",
