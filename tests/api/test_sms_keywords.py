@@ -202,3 +202,16 @@ def test_replies_are_rate_limited_per_sender_and_each_reply_is_sent_once_and_aud
     assert actions.count("sms.inbound") == 4
     assert actions.count("sms.reply") == 2
     assert actions.count("sms.reply_withheld") == 2
+
+
+def test_a_text_the_gateway_hands_over_twice_is_answered_once(
+    texting: App, client: TestClient, worker: Worker
+) -> None:
+    msisdn = _operator_with_lines(texting)
+    params = {"sender": msisdn, "receiver": "10086", "text": "查询", "id": "k-42", "secret": SECRET}
+
+    first = client.get("/api/v1/sms/inbound", params=params)
+    again = client.get("/api/v1/sms/inbound", params=params)
+
+    assert (first.status_code, again.status_code) == (202, 202)
+    assert len(_replies(texting, worker, msisdn)) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
@@ -38,17 +39,37 @@ def reply_limit(deps: Deps) -> ratelimits.Limit:
     )
 
 
-def reply_key(inbound_id: int) -> str:
-    return f"sms-reply:{inbound_id}"
+def reply_key(inbound_id: int, gateway_id: str | None = None) -> str:
+    """Keyed by the gateway's message id when it gives one: a get-url call Kannel repeats
+    (our answer was lost) is then answered once."""
+    return f"sms-reply:gw:{gateway_id[:80]}" if gateway_id else f"sms-reply:{inbound_id}"
 
 
 def portal_link(deps: Deps, line: models.Line) -> str:
     return f"{deps.settings.public_base_url.rstrip('/')}/portal/lines/{line.id}"
 
 
-def handle_inbound(session: Session, deps: Deps, inbound: models.InboundSms, text: str) -> Handled:
+def handle_inbound(
+    session: Session,
+    deps: Deps,
+    inbound: models.InboundSms,
+    text: str,
+    gateway_id: str | None = None,
+) -> Handled:
     """Act on a stored inbound text (in the caller's transaction)."""
     now = deps.clock.now()
+    key = reply_key(inbound.id, gateway_id)
+    if (
+        gateway_id
+        and session.execute(
+            select(models.OutboxRow.id).where(models.OutboxRow.idempotency_key == key)
+        ).first()
+    ):
+        audit.append(
+            session, now, SYSTEM_ACTOR.label, "sms.inbound", "inbound_sms", str(inbound.id),
+            {"outcome": "repeated_by_gateway", "answered_by": key},
+        )  # fmt: skip
+        return Handled(None, False, "repeated")
     served = served_text(session, inbound.sender, inbound.receiver)
     details = {"receiver": inbound.receiver[:20]}
     if served is None:
@@ -73,7 +94,6 @@ def handle_inbound(session: Session, deps: Deps, inbound: models.InboundSms, tex
         return Handled(keyword, False, "rate_limited")
     reply = replies.Reply(served.locale, line.currency)
     request_id = _compose(session, deps, served, keyword, rest, reply)
-    key = reply_key(inbound.id)
     enqueue_sms_text(
         session, deps, key=key, to=line.msisdn, notice=REPLY_NOTICE, text=reply.text,
         request_id=request_id,

@@ -64,9 +64,8 @@ async def inbound(
     )
 
     def store() -> None:
-        sms_keywords.handle_inbound(
-            session, deps, sms_callbacks.store_inbound(session, deps, inbound), inbound.text
-        )
+        stored = sms_callbacks.store_inbound(session, deps, inbound)
+        sms_keywords.handle_inbound(session, deps, stored, inbound.text, message.gateway_id)
         session.commit()
 
     # The database work runs off the event loop: a wait on a lock must not stall other calls.
