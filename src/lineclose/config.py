@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     otp_lockout_seconds: int = 3600
     precheck_per_minute: int = 30
     certificate_checks_per_minute: int = 20
+    sms_replies_per_hour: int = Field(
+        default=10, description="SMS keyword replies to one number per hour; texts beyond get none"
+    )
 
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: int = 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +12,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from lineclose.bootstrap import App, bootstrap
+from lineclose.cli.fleet_file import close_from_file
 from lineclose.config import Settings
 from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import LinecloseError
@@ -18,7 +20,11 @@ from lineclose.services.bulk import bulk_precheck
 from lineclose.services.closure import ClosureInput, submit
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
-from lineclose.services.reads.fleet import active_fleet_numbers, lines_in_service, operator_by_code
+from lineclose.services.reads.bulk_lines import (
+    active_fleet_numbers,
+    lines_in_service,
+    operator_by_code,
+)
 
 bulk_app = typer.Typer(help="Precheck and close many lines at once.", no_args_is_help=True)
 console = Console()
@@ -97,16 +103,47 @@ def precheck_command(
 @bulk_app.command("close")
 def close_command(
     operator: Annotated[str, typer.Option(help="operator code")],
-    fleet: Annotated[str, typer.Option(help="fleet account whose lines close")],
-    alternate_contact: Annotated[str, typer.Option(help="where notices go after closure")],
+    fleet: Annotated[str | None, typer.Option(help="fleet account whose lines close")] = None,
+    alternate_contact: Annotated[
+        str | None, typer.Option(help="where notices go after closure")
+    ] = None,
     holder_verified: Annotated[
         bool,
         typer.Option(help="confirm the account holder's authorisation was checked in person"),
     ] = False,
     refund_account: Annotated[str | None, typer.Option(help="IBAN or account number")] = None,
     requested_by: Annotated[str, typer.Option(help="staff member running the closure")] = "cli",
+    file: Annotated[
+        Path | None, typer.Option(help="CSV of cards (msisdn, iccid or card; requested_date)")
+    ] = None,
+    authorised_contact: Annotated[
+        str | None, typer.Option(help="with --file: the enterprise's authorised contact")
+    ] = None,
+    authorising_document: Annotated[
+        str | None, typer.Option(help="with --file: the document that authorises the closure")
+    ] = None,
+    result_file: Annotated[Path | None, typer.Option(help="with --file: per-card results")] = None,
 ) -> None:
-    """Submit a closure request (channel bulk) for every active line of a fleet."""
+    """Close a fleet's active lines, or (--file) the cards listed in a file as one reviewed batch."""
+    if file is not None:
+        if not authorised_contact or not authorising_document:
+            console.print(
+                "[red]fleet_authorisation_missing[/red]: give --authorised-contact and "
+                "--authorising-document"
+            )
+            raise typer.Exit(2)
+        try:
+            close_from_file(
+                _app(), operator, file, authorised_contact, authorising_document,
+                refund_account, requested_by, result_file,
+            )  # fmt: skip
+        except (LinecloseError, OSError) as exc:
+            console.print(f"[red]cannot close from file[/red]: {getattr(exc, 'message', exc)}")
+            raise typer.Exit(2) from None
+        return
+    if fleet is None or alternate_contact is None:
+        console.print("[red]fleet_required[/red]: give --fleet and --alternate-contact, or --file")
+        raise typer.Exit(2)
     if not holder_verified:
         console.print(
             "[red]holder_not_verified[/red]: check the account holder's authorisation, "

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lineclose.bootstrap import App, bootstrap
+from lineclose.cli import channels, demo_sms
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
 from lineclose.cli.money import money_app
@@ -27,7 +28,7 @@ from lineclose.services import precheck as precheck_service
 from lineclose.services.admin import audit_chain, upgrade_schema
 from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import create_staff_token
-from lineclose.services.reads.fleet import operator_by_code
+from lineclose.services.reads.bulk_lines import operator_by_code
 from lineclose.services.reads.requests import request_by_reference
 from lineclose.services.seed import register_lines_in_hlr, seed_demo
 from lineclose.services.views import eligibility_view
@@ -46,6 +47,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(numbers_app, name="numbers")
 register_data_in(app)
 app.add_typer(money_app)
+channels.register(app)
 console = Console()
 
 
@@ -224,6 +226,7 @@ def demo(
     fresh: Annotated[bool, typer.Option(help="start from an empty database")] = True,
 ) -> None:
     """Fresh SQLite database, demo data, staff tokens, then the API and a worker on loopback."""
+    sms_secret = demo_sms.ensure_callback_secret()
     settings = Settings()
     db_path = Path(settings.database_url.removeprefix("sqlite:///"))
     if fresh and settings.database_url.startswith("sqlite:///"):
@@ -264,6 +267,7 @@ def demo(
         f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'",
     ):
         console.print(command, soft_wrap=True, markup=False, highlight=False)
+    demo_sms.print_banner(console, base, sms_secret)
     console.rule()
     serve(port=port, with_worker=True)
 

@@ -16,7 +16,7 @@ from lineclose.errors import LinecloseError
 from lineclose.logs import configure_logging
 from lineclose.services import operations
 from lineclose.services.context import Actor, Channel, Role
-from lineclose.services.reads.fleet import operator_by_code
+from lineclose.services.reads.bulk_lines import operator_by_code
 from lineclose.services.reads.outbox import dead_letters, ensure_can_touch_step
 from lineclose.services.unit_of_work import Session
 

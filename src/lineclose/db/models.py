@@ -110,6 +110,7 @@ class Line(Base):
     fleet_account: Mapped[str | None] = mapped_column(String(64))
     activated_on: Mapped[date] = mapped_column(Date)
     closed_at: Mapped[datetime | None]
+    last_usage_on: Mapped[date | None] = mapped_column(Date, index=True)
 
     subscriber: Mapped[Subscriber] = relationship()
     operator: Mapped[Operator] = relationship()
@@ -386,7 +387,9 @@ class InboundSms(Base):
 
 
 # Models in their own modules register on Base when this module is imported.
+from lineclose.db import models_channels as models_channels  # noqa: E402
 from lineclose.db import models_data_in as models_data_in  # noqa: E402
+from lineclose.db import models_fleet as models_fleet  # noqa: E402
 from lineclose.db import models_money as models_money  # noqa: E402  (payouts, debts, webhooks)
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402

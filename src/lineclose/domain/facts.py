@@ -30,6 +30,10 @@ class IdentityMethod(StrEnum):
     SERVICE_PASSWORD = "service_password"
     ID_NUMBER = "id_number"
     ID_DOCUMENT_SEEN = "id_document_seen"
+    # A text from the line itself: possession, as far as the sender number can be trusted.
+    SMS_ORIGIN = "sms_origin"
+    # The enterprise's authorised contact and document, recorded once for a fleet batch.
+    FLEET_AUTHORISATION = "fleet_authorisation"
 
 
 class EtfRule(StrEnum):

@@ -39,6 +39,13 @@ class Action(StrEnum):
     SYNC_HOLDS = "sync_holds"
     OPERATOR_SETTINGS = "operator_settings"
     READ_OPERATOR_SETTINGS = "read_operator_settings"
+    LOAD_FLEET = "load_fleet"
+    READ_FLEET = "read_fleet"
+    IDLE_LINES = "idle_lines"
+    PAYOUTS = "payouts"
+    READ_MONEY = "read_money"
+    TAKE_DEBT_PAYMENT = "take_debt_payment"
+    WEBHOOKS = "webhooks"
     NUMBER_RECYCLING_SELF = "number_recycling_self"
 
 
@@ -85,6 +92,15 @@ RULES: dict[Action, Rule] = {
     Action.SYNC_HOLDS: _rule(Role.ADMIN, scopes=(Scope.HOLDS_WRITE,)),
     Action.OPERATOR_SETTINGS: _rule(Role.ADMIN),
     Action.READ_OPERATOR_SETTINGS: _rule(Role.SUPERVISOR, Role.ADMIN),
+    # An enterprise's authorised list is loaded at the front desk or by a supervisor.
+    Action.LOAD_FLEET: _rule(Role.AGENT, Role.SUPERVISOR, Role.ADMIN),
+    Action.READ_FLEET: _rule(*STAFF),
+    Action.IDLE_LINES: _rule(*STAFF),
+    # Money leaves the operator: batches, statements and payout accounts are for supervisors.
+    Action.PAYOUTS: _rule(Role.SUPERVISOR, Role.ADMIN),
+    Action.READ_MONEY: _rule(*STAFF),
+    Action.TAKE_DEBT_PAYMENT: _rule(Role.SUPERVISOR, Role.ADMIN),
+    Action.WEBHOOKS: _rule(Role.ADMIN),
     # CAMARA three-legged: a subscriber's own session may ask about its own number only.
     Action.NUMBER_RECYCLING_SELF: _rule(
         *SUBSCRIBER, *STAFF, scopes=(Scope.NUMBER_RECYCLING_CHECK,)

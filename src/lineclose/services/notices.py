@@ -91,3 +91,32 @@ def enqueue_to_contact(
         values=values,
         request_id=request_id,
     )
+
+
+def enqueue_sms_text(
+    session: Session,
+    deps: Deps,
+    *,
+    key: str,
+    to: str,
+    notice: str,
+    text: str,
+    request_id: int | None = None,
+) -> None:
+    """An SMS whose text the caller composed (already in the recipient's language)."""
+    _enqueue(session, deps, SEND_SMS, key, to, notice, text, request_id)
+
+
+def enqueue_email_text(
+    session: Session,
+    deps: Deps,
+    *,
+    key: str,
+    to: str,
+    notice: str,
+    subject: str,
+    text: str,
+    request_id: int | None = None,
+) -> None:
+    """An e-mail whose subject and body the caller composed."""
+    _enqueue(session, deps, SEND_EMAIL, key, to, notice, text, request_id, subject=subject)

@@ -13,6 +13,7 @@ from stdnum.cn import ric
 from lineclose.db import models
 from lineclose.domain.facts import LineStatus
 from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.demo_channels import seed_demo_channels
 from lineclose.services.payouts.accounts import set_payout_account
 from lineclose.services.provisioning import LineSpec, add_line, add_operator, add_subscriber
 
@@ -177,6 +178,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
     for spec, story in uk_specs:
         add_line(session, deps, uk, spec)
         stories.append(DemoLine(spec.msisdn, story))
+    seed_demo_channels(session, deps)
     return stories
 
 

@@ -13,7 +13,7 @@ from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.outbox import Step
 from lineclose.domain.states import RequestState
-from lineclose.services import ratelimits, retention
+from lineclose.services import channel_sweeps, ratelimits, retention
 from lineclose.services.closure.transitions import start_execution
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.lines import local_today, profile_of
@@ -120,4 +120,5 @@ def run_all(session: Session, deps: Deps) -> SweepReport:
         erased=len(retention.sweep(session, deps).erased),
     )
     ratelimits.purge_expired(session, deps.clock.now())
+    channel_sweeps.run(session, deps)
     return report

@@ -14,6 +14,8 @@ from lineclose.web.api import (
     calendar,
     camara,
     debts,
+    fleet,
+    idle,
     problems,
     reassigned,
     refunds,
@@ -23,6 +25,7 @@ from lineclose.web.api import (
 from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, console_money, portal, public, refund_account, signin
+from lineclose.web.pages import fleet as fleet_pages
 from lineclose.web.pages.common import WEB_DIR
 
 
@@ -49,8 +52,11 @@ def create_app(app: App) -> FastAPI:
     operations.install(api, app)
     api.include_router(tmf622)
     api.include_router(calendar.router)
+    api.include_router(idle.router)
+    api.include_router(fleet.router)
     api.include_router(portal.router)
     api.include_router(console.router)
+    api.include_router(fleet_pages.router)
     api.include_router(public.router)
     data_in.install(api)
     api.include_router(refunds.router)

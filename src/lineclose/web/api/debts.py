@@ -7,14 +7,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from lineclose.services.context import Actor, Role
+from lineclose.services.access import Action
+from lineclose.services.context import Actor
 from lineclose.services.debts import list_debts, record_payment
-from lineclose.web.api.deps import DepsDep, SessionDep, allow
+from lineclose.web.api.deps import DepsDep, SessionDep, may
 from lineclose.web.api.schemas import problems
 
 router = APIRouter(prefix="/api/v1/debts", tags=["debts"])
-Staff = Annotated[Actor, allow(Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)]
-Payer = Annotated[Actor, allow(Role.SUPERVISOR, Role.ADMIN)]
+Staff = Annotated[Actor, may(Action.READ_MONEY)]
+Payer = Annotated[Actor, may(Action.TAKE_DEBT_PAYMENT)]
 
 
 class PaymentIn(BaseModel):

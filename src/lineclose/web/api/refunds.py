@@ -9,18 +9,19 @@ from fastapi import APIRouter, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from lineclose.errors import InvalidInput
-from lineclose.services.context import Actor, Role
+from lineclose.services.access import Action
+from lineclose.services.context import Actor
 from lineclose.services.payouts.accounts import set_payout_account
 from lineclose.services.payouts.batches import create_batches
 from lineclose.services.payouts.folder import write_batch_file
 from lineclose.services.payouts.reconcile import ReconcileReport, import_statement, mark
 from lineclose.services.reads.refunds import list_refunds
-from lineclose.web.api.deps import DepsDep, SessionDep, allow, get_app
+from lineclose.web.api.deps import DepsDep, SessionDep, get_app, may
 from lineclose.web.api.schemas import problems
 
 router = APIRouter(prefix="/api/v1/refunds", tags=["refunds"])
-Payouts = Annotated[Actor, allow(Role.SUPERVISOR, Role.ADMIN)]
-Staff = Annotated[Actor, allow(Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)]
+Payouts = Annotated[Actor, may(Action.PAYOUTS)]
+Staff = Annotated[Actor, may(Action.READ_MONEY)]
 MAX_STATEMENT_BYTES = 20 * 1024 * 1024
 
 

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lineclose.adapters.sms.kannel import parse_delivery_report, parse_inbound
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError
-from lineclose.services import sms_callbacks
+from lineclose.services import sms_callbacks, sms_keywords
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.api.schemas import problems
 
@@ -59,7 +59,7 @@ async def inbound(
     deps: DepsDep,
     x_lineclose_secret: Annotated[str | None, Header()] = None,
 ) -> Response:
-    """Store an inbound SMS (text encrypted) for SMS keywords to act on."""
+    """Store an inbound SMS (text encrypted) and answer its keyword through the outbox."""
     params = await _params(request)
     _check_secret(deps, params, x_lineclose_secret)
     try:
@@ -71,7 +71,8 @@ async def inbound(
     )
 
     def store() -> None:
-        sms_callbacks.store_inbound(session, deps, inbound)
+        stored = sms_callbacks.store_inbound(session, deps, inbound)
+        sms_keywords.handle_inbound(session, deps, stored, inbound.text, message.gateway_id)
         session.commit()
 
     # The database work runs off the event loop: a wait on a lock must not stall other calls.

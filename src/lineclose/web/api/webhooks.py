@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from lineclose.services.context import Actor, Role
+from lineclose.services.access import Action
+from lineclose.services.context import Actor
 from lineclose.services.reads.bound_services import bound_services
 from lineclose.services.webhooks.subscriptions import (
     SubscriptionView,
@@ -15,14 +16,12 @@ from lineclose.services.webhooks.subscriptions import (
     list_subscriptions,
     remove_subscription,
 )
-from lineclose.web.api.deps import DepsDep, SessionDep, allow
+from lineclose.web.api.deps import DepsDep, SessionDep, may
 from lineclose.web.api.schemas import problems
 
 router = APIRouter(tags=["webhooks"])
-Admin = Annotated[Actor, allow(Role.ADMIN)]
-Viewer = Annotated[
-    Actor, allow(Role.SUBSCRIBER, Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
-]
+Admin = Annotated[Actor, may(Action.WEBHOOKS)]
+Viewer = Annotated[Actor, may(Action.VIEW_LINE)]
 
 
 class SubscriptionIn(BaseModel):
