@@ -50,6 +50,15 @@ class Settings(BaseSettings):
     precheck_per_minute: int = 30
     certificate_checks_per_minute: int = 20
 
+    api_threads: int = Field(
+        default=40,
+        description="threads serving sync routes in one API process; its database pool holds "
+        "as many connections, plus a few for a worker thread",
+    )
+    worker_batch: int = Field(
+        default=50, description="database-only outbox steps a worker performs per transaction"
+    )
+
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: int = 60
     worker_max_attempts: int = 8

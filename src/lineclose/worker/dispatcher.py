@@ -21,16 +21,23 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from lineclose.db.models import OutboxRow
-from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim
+from lineclose.db import audit
+from lineclose.db.models import ClosureRequest, Line, OutboxRow
+from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim, claim_many
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
 from lineclose.services import sweeps
 from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, OutcomeUnknown
 
 log = logging.getLogger("lineclose.worker")
+
+# Steps that only change the database: their effects and their done marks can share one
+# transaction, so a worker performs a batch of them per commit.
+DATABASE_ONLY = frozenset(
+    name for name, step in STEPS.items() if step.call is None and step.resolve is None
+)
 
 
 @dataclass
@@ -165,15 +172,98 @@ class Worker:
         with self.sessions.begin() as session:
             return sweeps.run_all(session, self.deps)
 
-    def run_until_idle(self, max_steps: int = 10_000) -> RunReport:
-        """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs)."""
+    def run_batch(self) -> RunReport:
+        """Claim up to `worker_batch` due database-only steps and perform them in one
+        transaction, each in a savepoint: a step that fails is rolled back alone and retried
+        like any other, the rest commit with their done marks (exactly once, as one by one)."""
+        report = RunReport()
+        now = self.deps.clock.now()
+        with self.sessions.begin() as session:
+            batch = claim_many(
+                session,
+                now,
+                self.name,
+                self._lease(),
+                DATABASE_ONLY,
+                self.deps.settings.worker_batch,
+            )
+        if not batch:
+            return report
+        failed: list[tuple[Claimed, Exception]] = []
+        with self.sessions.begin() as session:
+            rows = {
+                row.id: row
+                for row in session.execute(
+                    select(OutboxRow)
+                    .where(OutboxRow.id.in_([c.id for c in batch]))
+                    .with_for_update()
+                ).scalars()
+            }
+            self._preload_requests(session, batch)
+            for claimed in batch:
+                row = rows.get(claimed.id)
+                if row is None or row.status != "pending" or row.locked_by != self.name:
+                    continue  # our lease ran out and another worker took the step
+                mark = audit.pending_mark(session)
+                try:
+                    with session.begin_nested():
+                        result = STEPS[claimed.step].record(session, self.deps, claimed, {})
+                except Exception as exc:
+                    audit.discard_since(session, mark)
+                    failed.append((claimed, exc))
+                    continue
+                row.result = result
+                row.status = "done"
+                row.done_at = self.deps.clock.now()
+                row.locked_until = None
+                row.last_error = None
+                report.done += 1
+        for claimed, exc in failed:
+            final = isinstance(exc, (Rejected, Misconfigured))
+            if isinstance(exc, (Retryable, Rejected, Misconfigured)):
+                log.warning("step %s %s failed: %s", claimed.step, claimed.key, exc)
+                error = str(exc)
+            else:
+                # The error class, not its text, avoids leaking data.
+                log.error("step %s %s failed", claimed.step, claimed.key, exc_info=exc)
+                error = f"unexpected {type(exc).__name__}"
+            outcome = self._fail(claimed, error, final=final)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+        log.info("batch of %d steps: %d done", len(batch), report.done)
+        return report
+
+    @staticmethod
+    def _preload_requests(session: Session, batch: list[Claimed]) -> None:
+        """One query loads every request of the batch with its line, operator and subscriber,
+        so the steps find them in the session instead of loading each on its own."""
+        ids = {c.request_id for c in batch if c.request_id is not None}
+        if ids:
+            session.execute(
+                select(ClosureRequest)
+                .where(ClosureRequest.id.in_(ids))
+                .options(
+                    joinedload(ClosureRequest.line).joinedload(Line.operator),
+                    joinedload(ClosureRequest.line).joinedload(Line.subscriber),
+                )
+            ).unique().all()
+
+    def run_until_idle(self, max_steps: int | None = None) -> RunReport:
+        """Sweep, then perform due steps until none is left (the CLI's --once, tests, bulk
+        runs); `max_steps` bounds a run only when given."""
         report = RunReport()
         self.run_sweeps()
-        for _ in range(max_steps):
+        total = 0
+        while not self._stop.is_set() and (max_steps is None or total < max_steps):
+            batch = self.run_batch()
             outcome = self.run_one()
-            if outcome is None:
+            for name in ("done", "retried", "dead"):
+                setattr(report, name, getattr(report, name) + getattr(batch, name))
+            if outcome is not None:
+                setattr(report, outcome, getattr(report, outcome) + 1)
+            step_count = batch.done + batch.retried + batch.dead + (outcome is not None)
+            if step_count == 0:
                 break
-            setattr(report, outcome, getattr(report, outcome) + 1)
+            total += step_count
         return report
 
     def run_forever(self, sweep_every: float = 30.0) -> None:
@@ -186,12 +276,14 @@ class Worker:
                 except Exception:
                     log.exception("sweep failed")
                 since_sweep = 0.0
+            performed = 0
             try:
-                outcome = self.run_one()
+                batch = self.run_batch()
+                performed = batch.done + batch.retried + batch.dead
+                performed += self.run_one() is not None
             except Exception:
                 log.exception("worker loop error")
-                outcome = None
-            if outcome is None:
+            if performed == 0:
                 self._stop.wait(poll)
                 since_sweep += poll
 
