@@ -23,7 +23,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from lineclose.db import audit
 from lineclose.db.models import ClosureRequest, Line, OutboxRow
 from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim, claim_many
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
@@ -173,15 +172,15 @@ class Worker:
             return sweeps.run_all(session, self.deps)
 
     def run_batch(self) -> RunReport:
-        """Claim up to `worker_batch` due database-only steps and perform them in one
-        transaction, each in a savepoint: a step that fails is rolled back alone and retried
-        like any other, the rest commit with their done marks (exactly once, as one by one)."""
+        """Claim up to `worker_batch` due database-only steps and perform them all in one
+        transaction with their done marks. Should any step fail, that transaction rolls back
+        whole and the batch is performed one step per transaction, so a failing step is
+        retried alone and the others still commit: exactly once, as one by one."""
         report = RunReport()
-        now = self.deps.clock.now()
         with self.sessions.begin() as session:
             batch = claim_many(
                 session,
-                now,
+                self.deps.clock.now(),
                 self.name,
                 self._lease(),
                 DATABASE_ONLY,
@@ -189,55 +188,88 @@ class Worker:
             )
         if not batch:
             return report
-        failed: list[tuple[Claimed, Exception]] = []
-        with self.sessions.begin() as session:
-            rows = {
-                row.id: row
-                for row in session.execute(
-                    select(OutboxRow)
-                    .where(OutboxRow.id.in_([c.id for c in batch]))
-                    .with_for_update()
-                ).scalars()
-            }
-            self._preload_requests(session, batch)
+        try:
+            with self.sessions.begin() as session:
+                report.done = self._perform_together(session, batch)
+        except Exception:
+            log.warning("a step in a batch of %d failed: one by one instead", len(batch))
             for claimed in batch:
-                row = rows.get(claimed.id)
-                if row is None or row.status != "pending" or row.locked_by != self.name:
-                    continue  # our lease ran out and another worker took the step
-                mark = audit.pending_mark(session)
-                try:
-                    with session.begin_nested():
-                        result = STEPS[claimed.step].record(session, self.deps, claimed, {})
-                except Exception as exc:
-                    audit.discard_since(session, mark)
-                    failed.append((claimed, exc))
-                    continue
-                row.result = result
-                row.status = "done"
-                row.done_at = self.deps.clock.now()
-                row.locked_until = None
-                row.last_error = None
-                report.done += 1
-        for claimed, exc in failed:
-            final = isinstance(exc, (Rejected, Misconfigured))
-            if isinstance(exc, (Retryable, Rejected, Misconfigured)):
-                log.warning("step %s %s failed: %s", claimed.step, claimed.key, exc)
-                error = str(exc)
-            else:
-                # The error class, not its text, avoids leaking data.
-                log.error("step %s %s failed", claimed.step, claimed.key, exc_info=exc)
-                error = f"unexpected {type(exc).__name__}"
-            outcome = self._fail(claimed, error, final=final)
-            setattr(report, outcome, getattr(report, outcome) + 1)
+                outcome = self._perform_alone(claimed)
+                if outcome is not None:
+                    setattr(report, outcome, getattr(report, outcome) + 1)
         log.info("batch of %d steps: %d done", len(batch), report.done)
         return report
 
+    def _owned(self, session: Session, ids: list[int]) -> set[int]:
+        """Lock the claimed rows and keep those still ours (a lease may have run out)."""
+        return set(
+            session.execute(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.id.in_(ids),
+                    OutboxRow.status == "pending",
+                    OutboxRow.locked_by == self.name,
+                )
+                .with_for_update()
+            ).scalars()
+        )
+
+    def _mark_done(self, session: Session, results: list[tuple[int, dict[str, Any]]]) -> None:
+        now = self.deps.clock.now()
+        if results:
+            session.execute(
+                update(OutboxRow),
+                [
+                    {
+                        "id": row_id,
+                        "result": result,
+                        "status": "done",
+                        "done_at": now,
+                        "locked_until": None,
+                        "last_error": None,
+                    }
+                    for row_id, result in results
+                ],
+            )
+
+    def _perform_together(self, session: Session, batch: list[Claimed]) -> int:
+        owned = self._owned(session, [c.id for c in batch])
+        loaded = self._preload_requests(session, batch)
+        results = [
+            (claimed.id, STEPS[claimed.step].record(session, self.deps, claimed, {}))
+            for claimed in batch
+            if claimed.id in owned
+        ]
+        self._mark_done(session, results)
+        del loaded
+        return len(results)
+
+    def _perform_alone(self, claimed: Claimed) -> str | None:
+        try:
+            with self.sessions.begin() as session:
+                if not self._owned(session, [claimed.id]):
+                    return None  # our lease ran out and another worker took the step
+                result = STEPS[claimed.step].record(session, self.deps, claimed, {})
+                self._mark_done(session, [(claimed.id, result)])
+        except (Retryable, Rejected, Misconfigured) as exc:
+            log.warning("step %s %s failed: %s", claimed.step, claimed.key, exc)
+            final = isinstance(exc, (Rejected, Misconfigured))
+            return self._fail(claimed, str(exc), final=final)
+        except Exception as exc:
+            # The error class, not its text, avoids leaking data.
+            log.exception("step %s %s failed", claimed.step, claimed.key)
+            return self._fail(claimed, f"unexpected {type(exc).__name__}", final=False)
+        return "done"
+
     @staticmethod
-    def _preload_requests(session: Session, batch: list[Claimed]) -> None:
+    def _preload_requests(session: Session, batch: list[Claimed]) -> list[ClosureRequest]:
         """One query loads every request of the batch with its line, operator and subscriber,
-        so the steps find them in the session instead of loading each on its own."""
+        so the steps find them in the session instead of loading each on its own (the caller
+        keeps the list: the session holds its objects only while they are referenced)."""
         ids = {c.request_id for c in batch if c.request_id is not None}
-        if ids:
+        if not ids:
+            return []
+        return list(
             session.execute(
                 select(ClosureRequest)
                 .where(ClosureRequest.id.in_(ids))
@@ -245,7 +277,10 @@ class Worker:
                     joinedload(ClosureRequest.line).joinedload(Line.operator),
                     joinedload(ClosureRequest.line).joinedload(Line.subscriber),
                 )
-            ).unique().all()
+            )
+            .unique()
+            .scalars()
+        )
 
     def run_until_idle(self, max_steps: int | None = None) -> RunReport:
         """Sweep, then perform due steps until none is left (the CLI's --once, tests, bulk
