@@ -373,3 +373,6 @@ class InboundSms(Base):
     receiver: Mapped[str] = mapped_column(String(20))
     text_enc: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime]
+
+
+from lineclose.db import models_sweeps as _models_sweeps  # noqa: E402,F401

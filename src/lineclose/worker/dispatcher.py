@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,6 +35,8 @@ log = logging.getLogger("lineclose.worker")
 
 # Steps that only change the database: their effects and their done marks can share one
 # transaction, so a worker performs a batch of them per commit.
+BATCH_SECONDS = 0.25
+
 DATABASE_ONLY = frozenset(
     name for name, step in STEPS.items() if step.call is None and step.resolve is None
 )
@@ -233,14 +236,29 @@ class Worker:
             )
 
     def _perform_together(self, session: Session, batch: list[Claimed]) -> int:
+        """Perform the claimed steps in order for at most `BATCH_SECONDS`, then hand the rest
+        back: the transaction (and on SQLite the one write lock) is never held for long."""
         owned = self._owned(session, [c.id for c in batch])
         loaded = self._preload_requests(session, batch)
-        results = [
-            (claimed.id, STEPS[claimed.step].record(session, self.deps, claimed, {}))
-            for claimed in batch
-            if claimed.id in owned
-        ]
+        deadline = time.monotonic() + BATCH_SECONDS
+        results: list[tuple[int, dict[str, Any]]] = []
+        handed_back: list[int] = []
+        for claimed in batch:
+            if claimed.id not in owned:
+                continue
+            if results and time.monotonic() > deadline:
+                handed_back.append(claimed.id)
+                continue
+            results.append(
+                (claimed.id, STEPS[claimed.step].record(session, self.deps, claimed, {}))
+            )
         self._mark_done(session, results)
+        if handed_back:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(handed_back), OutboxRow.locked_by == self.name)
+                .values(locked_until=None, locked_by=None, attempts=OutboxRow.attempts - 1)
+            )
         del loaded
         return len(results)
 
