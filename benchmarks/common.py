@@ -286,7 +286,7 @@ def start_process(
     """Start a server process and wait until `url` answers."""
     with log.open("wb") as out:
         process = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 240  # a loaded 2-core machine starts Python slowly
     while time.monotonic() < deadline:
         assert process.poll() is None, f"{args[0]} exited; see {log}"
         try:

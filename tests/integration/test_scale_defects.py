@@ -217,3 +217,27 @@ def test_the_audit_chain_verifies_after_many_parallel_writers(app: App, settings
         )
     assert report == audit.ChainReport(writers * transactions * entries, None, None)
     assert by_writer == {f"w{i}": transactions * entries for i in range(writers)}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_serve_hands_uvicorn_a_factory_so_each_worker_process_builds_its_own_app(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from lineclose.cli.main import app as cli
+    from lineclose.web.app import app_from_environment
+    from tests.conftest import TEST_KEYS
+
+    monkeypatch.setenv("LINECLOSE_DATABASE_URL", database_url)
+    monkeypatch.setenv("LINECLOSE_DATA_KEYS", TEST_KEYS)
+    monkeypatch.setenv("LINECLOSE_API_THREADS", "12")
+    one, two = app_from_environment(), app_from_environment()
+    assert one.state.lineclose.engine is not two.state.lineclose.engine
+    assert one.state.lineclose.engine.pool.size() >= 12
+    with TestClient(one) as client:
+        assert client.get("/healthz").json()["status"] == "ok"
+    one.state.lineclose.engine.dispose()
+    two.state.lineclose.engine.dispose()
+    help_text = CliRunner().invoke(cli, ["serve", "--help"], env={"COLUMNS": "200"}).output
+    assert "--workers" in help_text
