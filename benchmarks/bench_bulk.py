@@ -118,7 +118,8 @@ def _replay(
             ]
         else:
             params = [
-                {k: (processors[k](r[k]) if processors[k] else r[k]) for k in keys} for r in batch
+                {k: _pg_value(processors[k](r[k]) if processors[k] else r[k]) for k in keys}
+                for r in batch
             ]
         prepared.append((sql, params))
     raw = engine.raw_connection()
@@ -134,6 +135,13 @@ def _replay(
     finally:
         raw.close()
         engine.dispose()
+
+
+def _pg_value(value: Any) -> Any:
+    """psycopg adapts JSON documents only when told they are JSON."""
+    from psycopg.types.json import Json
+
+    return Json(value) if isinstance(value, dict | list) else value
 
 
 def close(kind: str, folder: Path, cards: int) -> dict[str, Figure]:
