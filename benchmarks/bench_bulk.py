@@ -192,12 +192,13 @@ def close(kind: str, folder: Path, cards: int) -> dict[str, Figure]:
         with app.engine.connect() as connection:
             parents = {
                 name: [dict(r) for r in connection.execute(select(tables[name])).mappings()]
-                for name in ("operators", "subscribers", "lines")
+                for name in ("operators", "subscribers", "lines", "closure_requests")
             }
+        requests = parents.pop("closure_requests")
         app.engine.dispose()
         raw_submit = _replay(raw_url, submitted, parents)
     with scratch_database(kind, folder, "raw2") as raw_url:
-        raw_execute = _replay(raw_url, executed, parents)
+        raw_execute = _replay(raw_url, executed, {**parents, "closure_requests": requests})
     rows_submit = sum(len(v) for v in submitted.values())
     rows_execute = sum(len(v) for v in executed.values())
     return {
