@@ -33,12 +33,12 @@ from lineclose.services.execution import STEPS, OutcomeUnknown
 
 log = logging.getLogger("lineclose.worker")
 
-# Steps that only change the database: their effects and their done marks can share one
-# transaction, so a worker performs a batch of them per commit.
 # A batch holds its transaction (on SQLite the database's one write lock, which API requests
 # and delivery reports wait for) at most about this long, then commits and claims again.
 BATCH_SECONDS = 0.25
 
+# Steps that only change the database: their effects and their done marks can share one
+# transaction, so a worker performs a batch of them per commit.
 DATABASE_ONLY = frozenset(
     name for name, step in STEPS.items() if step.call is None and step.resolve is None
 )
