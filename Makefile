@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export LINECLOSE_DATABASE_URL ?= sqlite:///var/demo.db
 export LINECLOSE_DATA_KEY_FILE ?= var/data.key
 
-.PHONY: setup system-deps demo test test-fast lint typecheck bench screenshots clean
+.PHONY: setup system-deps demo test test-fast lint typecheck bench bench-quick screenshots clean
 
 $(BIN)/lineclose: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,7 @@ lint: $(BIN)/lineclose
 typecheck: $(BIN)/lineclose
 	$(BIN)/mypy src
 
+# Sizes from BENCH_* variables (benchmarks/common.py); figures also in var/bench.json.
 bench: setup
 	$(BIN)/python benchmarks/run.py
 
@@ -41,6 +42,9 @@ bench: setup
 # the README shows.
 screenshots: setup
 	LINECLOSE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q tests/e2e
+
+bench-quick: $(BIN)/lineclose
+	BENCH_QUICK=1 $(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

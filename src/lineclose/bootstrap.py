@@ -92,7 +92,8 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> A
     clock = clock or SystemClock()
     log_masking.install()  # every process is wired here: no log record leaves unmasked
     production.check_production(settings)
-    engine = make_engine(settings.database_url)
+    # Two more than the API's threads: a worker thread and a sweep may run beside them.
+    engine = make_engine(settings.database_url, pool_size=settings.api_threads + 2)
     sessions = make_session_factory(engine)
     deps = Deps(
         settings=settings,

@@ -53,6 +53,15 @@ class Settings(BaseSettings):
         default=10, description="SMS keyword replies to one number per hour; texts beyond get none"
     )
 
+    api_threads: int = Field(
+        default=40,
+        description="threads serving sync routes in one API process; its database pool holds "
+        "as many connections, plus a few for a worker thread",
+    )
+    worker_batch: int = Field(
+        default=50, description="database-only outbox steps a worker performs per transaction"
+    )
+
     worker_poll_seconds: float = 0.5
     worker_lease_seconds: int = 60
     worker_max_attempts: int = 8

@@ -193,22 +193,26 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     with_worker: Annotated[bool, typer.Option(help="run a worker thread in this process")] = False,
+    workers: Annotated[
+        int, typer.Option(help="API processes (docs/deploy.md: one or two per core)")
+    ] = 1,
 ) -> None:
     """Serve the API (and a worker thread with --with-worker, as in the demo)."""
     import uvicorn
-
-    from lineclose.web.app import create_app
 
     lc = _app()
     runner = Worker(lc.sessions, lc.deps) if with_worker else None
     if runner:
         threading.Thread(target=runner.run_forever, name="worker", daemon=True).start()
     try:
+        # A factory, so each of the N processes builds its own app, engine and pool.
         # log_config=None keeps Lineclose's JSON logs; the access log comes from our middleware.
         # proxy_headers=False: uvicorn would trust X-Forwarded-For from loopback; the app
         # resolves it itself, through LINECLOSE_TRUSTED_PROXIES only (web/client_address.py).
         uvicorn.run(
-            create_app(lc),
+            "lineclose.web.app:app_from_environment",
+            factory=True,
+            workers=workers,
             host=host,
             port=port,
             log_config=None,

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.orm import Session, SessionTransaction
 
 from lineclose.db.models import AuditEntry
 
@@ -35,6 +35,9 @@ def entry_hash(
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+_PENDING = "lineclose.audit_pending"
+
+
 def append(
     session: Session,
     at: datetime,
@@ -43,30 +46,74 @@ def append(
     entity: str,
     entity_id: str,
     details: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Details must already be masked: the audit log is shown to staff and kept for years."""
-    details = details or {}
+) -> None:
+    """Details must already be masked: the audit log is shown to staff and kept for years.
+
+    The entry is chained when the transaction commits (`_chain_at_commit`), so the chain is
+    held for one insert, not for the whole transaction; a rolled-back transaction leaves none.
+    """
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending.append(
+        {
+            "at": at,
+            "actor": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "details": details or {},
+        }
+    )
+
+
+def pending_mark(session: Session) -> int:
+    """How many entries wait for commit: take it before a savepoint that may roll back."""
+    return len(session.info.get(_PENDING, ()))
+
+
+def discard_since(session: Session, mark: int) -> None:
+    """Forget the entries appended after `mark` (their savepoint rolled back)."""
+    del session.info.get(_PENDING, [])[mark:]
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_at_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return
+    pending: list[dict[str, Any]] | None = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    # Row locks first: the chain lock below must never be waited on by a holder of row locks.
+    session.flush()
     if session.get_bind().dialect.name == "postgresql":
-        # Row locks cannot order appenders: two writers waiting on the same last entry would
-        # both chain to it once it commits. One lock for the chain, held to commit, can.
+        # Row locks cannot order appenders: two writers reading the same last entry would both
+        # chain to it. One lock for the chain, taken here and released by this commit, can;
+        # ids drawn under it are in chain order. (SQLite's write lock already orders commits.)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK})
     last = session.execute(
-        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1).with_for_update()
+        select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
     ).scalar_one_or_none()
     prev = last or GENESIS
-    entry = AuditEntry(
-        at=at,
-        actor=actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        details=details,
-        prev_hash=prev,
-        hash=entry_hash(prev, at, actor, action, entity, entity_id, details),
-    )
-    session.add(entry)
-    session.flush()
-    return entry
+    rows = []
+    for entry in pending:
+        digest = entry_hash(
+            prev,
+            entry["at"],
+            entry["actor"],
+            entry["action"],
+            entry["entity"],
+            entry["entity_id"],
+            entry["details"],
+        )
+        rows.append({**entry, "prev_hash": prev, "hash": digest})
+        prev = digest
+    session.execute(insert(AuditEntry), rows)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_end(session: Session, transaction: SessionTransaction) -> None:
+    # Committed entries were taken at commit; what is left belongs to a rolled-back transaction.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

@@ -33,12 +33,16 @@ def _private_sqlite_file(path: Path) -> None:
             os.chmod(candidate, 0o600)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, pool_size: int = 42) -> Engine:
+    """`pool_size` must be at least the threads that use the engine at once: a request holds
+    one connection, so a pool smaller than the thread pool makes requests queue on it."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             _private_sqlite_file(Path(parsed.database))
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        on_disk = bool(parsed.database and parsed.database != ":memory:")
+        pooling: dict[str, int] = {"pool_size": pool_size, "max_overflow": 8} if on_disk else {}
+        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas)
 
         # pysqlite's own transaction handling delays BEGIN; take the write lock up front
@@ -55,7 +59,7 @@ def make_engine(url: str) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=8)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -391,5 +391,6 @@ from lineclose.db import models_channels as models_channels  # noqa: E402
 from lineclose.db import models_data_in as models_data_in  # noqa: E402
 from lineclose.db import models_fleet as models_fleet  # noqa: E402
 from lineclose.db import models_money as models_money  # noqa: E402  (payouts, debts, webhooks)
+from lineclose.db import models_sweeps as _models_sweeps  # noqa: E402,F401
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402

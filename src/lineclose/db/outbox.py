@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -104,3 +105,71 @@ def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Cla
 
 def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(2 ** max(attempts - 1, 0), 600))
+
+
+def claim_many(
+    session: Session,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    steps: Collection[str],
+    limit: int,
+) -> list[Claimed]:
+    """Lease up to `limit` due rows of these steps at once (two statements, not two per row).
+
+    As `claim`: PostgreSQL skips rows other workers hold, and the conditional update keeps a
+    row another claimer took on SQLite out of this batch."""
+    due = (
+        OutboxRow.status == "pending",
+        OutboxRow.available_at <= now,
+        or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
+    )
+    candidates = list(
+        session.execute(
+            select(OutboxRow.id)
+            .where(*due, OutboxRow.step.in_(list(steps)))
+            .order_by(OutboxRow.available_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
+    )
+    if not candidates:
+        return []
+    until = now + lease
+    session.execute(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(candidates), *due)
+        .values(locked_until=until, locked_by=worker, attempts=OutboxRow.attempts + 1)
+    )
+    rows = session.execute(
+        select(
+            OutboxRow.id,
+            OutboxRow.step,
+            OutboxRow.idempotency_key,
+            OutboxRow.payload,
+            OutboxRow.request_id,
+            OutboxRow.attempts,
+            OutboxRow.result,
+        )
+        .where(
+            OutboxRow.id.in_(candidates),
+            OutboxRow.locked_by == worker,
+            OutboxRow.locked_until == until,
+        )
+        .order_by(OutboxRow.available_at, OutboxRow.id)
+    ).all()
+    claimed = []
+    for row_id, step, key, payload, request_id, attempts, result in rows:
+        mark = (result or {}).get(ATTEMPTED_AT)
+        claimed.append(
+            Claimed(
+                row_id,
+                step,
+                key,
+                dict(payload),
+                request_id,
+                attempts,
+                datetime.fromisoformat(mark) if mark else None,
+            )
+        )
+    return claimed

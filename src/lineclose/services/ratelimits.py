@@ -1,7 +1,7 @@
 """Rate limits held in the database, so every API process on every machine counts the same calls.
 
 Each limit is a fixed window: a counter per (limit, caller, window start), incremented with one
-atomic upsert and committed at once, so a call that is refused or fails later still counts
+atomic upsert committed at once on the caller's session, so a call that is refused or fails later still counts
 (otherwise probing unknown numbers would be free).
 """
 
@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, Engine, delete, select
+from sqlalchemy import Connection, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -108,25 +108,20 @@ def _increment(
 def consume(session: Session, deps: Deps, limit: Limit, subject: str) -> None:
     """Count one call now, committed at once, and refuse it if the window is full.
 
-    Call this before the use case writes anything. On PostgreSQL the count is committed on a
-    connection of its own. On SQLite every transaction holds the single write lock from its
-    first statement, so a second connection would wait for the caller's own transaction: the
-    count is committed on the caller's session instead, which has written nothing yet.
+    Call this before the use case writes anything. The count is committed on the caller's own
+    session, which has written nothing yet: a request holds one pooled connection at a time,
+    never a second one for the counter (with every pooled connection held by a request waiting
+    for another, the pool would deadlock under load). On SQLite a second connection would also
+    wait for the caller's own write lock.
     """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("rate limits are counted before the use case changes anything")
     now = deps.clock.now()
     start, until = _window(limit, now)
     key = _key(deps, limit, subject, start)
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            count = _increment(connection, engine.dialect.name, key, until, 1)
-            connection.commit()
-    else:
-        if session.new or session.dirty or session.deleted:
-            raise RuntimeError("rate limits are counted before the use case changes anything")
-        count = _increment(session, engine.dialect.name, key, until, 1)
-        session.commit()
+    count = _increment(session, session.get_bind().dialect.name, key, until, 1)
+    # Committed at once so the counter's row lock is not held for the rest of the request.
+    session.commit()
     if count > limit.limit:
         raise RateLimited(limit.message, retry_after=_retry_after(until, now))
 

@@ -13,7 +13,7 @@ naming the fields erased; a dry run lists the same without changing anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -51,18 +51,40 @@ class RetentionReport:
     kept: list[Kept] = field(default_factory=list)
 
 
-def _candidates(session: Session) -> list[models.Subscriber]:
-    """Subscribers not yet erased who hold at least one closed line and no line still serving."""
-    closed = select(models.Line.subscriber_id).where(models.Line.status == LineStatus.CLOSED)
-    serving = select(models.Line.subscriber_id).where(models.Line.status != LineStatus.CLOSED)
+def _candidates(session: Session, now: datetime) -> list[models.Subscriber]:
+    """Subscribers not yet erased who hold a line closed long enough ago for the shortest
+    retention period in use, and no line still serving. Driven by the index of subscribers
+    not erased, so the erased history is never scanned; each is then checked exactly."""
+    shortest = min(
+        (
+            profile_of(operator).retention_days_after_closure.value
+            for operator in session.execute(select(models.Operator)).scalars()
+        ),
+        default=0,
+    )
+    # A day of slack: a closure's local day is at most a day after its UTC one.
+    cutoff = now + timedelta(days=1) - timedelta(days=shortest)
+    closed_long_ago = (
+        select(models.Line.id)
+        .where(
+            models.Line.subscriber_id == models.Subscriber.id,
+            models.Line.status == LineStatus.CLOSED,
+            models.Line.closed_at <= cutoff,
+        )
+        .exists()
+    )
+    serving = (
+        select(models.Line.id)
+        .where(
+            models.Line.subscriber_id == models.Subscriber.id,
+            models.Line.status != LineStatus.CLOSED,
+        )
+        .exists()
+    )
     return list(
         session.execute(
             select(models.Subscriber)
-            .where(
-                models.Subscriber.erased_at.is_(None),
-                models.Subscriber.id.in_(closed),
-                models.Subscriber.id.not_in(serving),
-            )
+            .where(models.Subscriber.erased_at.is_(None), closed_long_ago, ~serving)
             .order_by(models.Subscriber.id)
         ).scalars()
     )
@@ -89,7 +111,7 @@ def sweep(session: Session, deps: Deps, dry_run: bool = False) -> RetentionRepor
     """Erase (or with `dry_run` only list) every subscriber whose retention period has ended."""
     now = deps.clock.now()
     report = RetentionReport(dry_run=dry_run)
-    for subscriber in _candidates(session):
+    for subscriber in _candidates(session, now):
         lines = list(
             session.execute(
                 select(models.Line).where(models.Line.subscriber_id == subscriber.id)

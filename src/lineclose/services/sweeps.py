@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,12 +28,19 @@ class SweepReport:
     erased: int = 0
 
 
+def latest_local_day(now: datetime) -> date:
+    """No jurisdiction's today is later than this: the SQL predicates select a superset of what
+    is due on an index, and each row is then checked on its own profile's day."""
+    return now.date() + timedelta(days=1)
+
+
 def start_due_scheduled(session: Session, deps: Deps) -> int:
     now = deps.clock.now()
     started = 0
     for request in session.execute(
         select(models.ClosureRequest).where(
-            models.ClosureRequest.status == RequestState.SCHEDULED.value
+            models.ClosureRequest.status == RequestState.SCHEDULED.value,
+            models.ClosureRequest.scheduled_for <= latest_local_day(now),
         )
     ).scalars():
         today = local_today(profile_of(request.operator), now)
@@ -50,7 +58,7 @@ def escalate_overdue(session: Session, deps: Deps) -> int:
         select(models.ClosureRequest).where(
             models.ClosureRequest.status == RequestState.UNDER_REVIEW.value,
             models.ClosureRequest.escalated_at.is_(None),
-            models.ClosureRequest.review_due_on.is_not(None),
+            models.ClosureRequest.review_due_on < latest_local_day(now),
         )
     ).scalars():
         today = local_today(profile_of(request.operator), now)
@@ -77,7 +85,10 @@ def release_aged_numbers(session: Session, deps: Deps) -> int:
     rows = session.execute(
         select(models.Number, models.Operator)
         .join(models.Operator, models.Operator.id == models.Number.operator_id)
-        .where(models.Number.state == NumberState.AGING.value)
+        .where(
+            models.Number.state == NumberState.AGING.value,
+            models.Number.aging_until <= latest_local_day(now),
+        )
     ).all()
     for number, operator in rows:
         today = local_today(profile_of(operator), now)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from lineclose import __version__
-from lineclose.bootstrap import App
+from lineclose.bootstrap import App, bootstrap
+from lineclose.config import Settings
+from lineclose.logs import configure_logging
 from lineclose.web import data_in, hardening, operations
 from lineclose.web.api import (
     calendar,
@@ -35,7 +41,15 @@ class Health(BaseModel):
 
 
 def create_app(app: App) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Sync routes run on this many threads; the database pool holds as many connections
+        # (bootstrap), so no request ever waits on the pool for a connection another holds.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = app.settings.api_threads
+        yield
+
     api = FastAPI(
+        lifespan=lifespan,
         title="Lineclose",
         version=__version__,
         description="Close mobile lines end to end: precheck, identity, review, execution, "
@@ -76,3 +90,11 @@ def create_app(app: App) -> FastAPI:
         return RedirectResponse("/portal")
 
     return api
+
+
+def app_from_environment() -> FastAPI:
+    """The app factory `lineclose serve --workers N` hands uvicorn: each process wires its own
+    engine and pool from the environment (an engine must not cross a fork)."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return create_app(bootstrap(settings))

@@ -16,16 +16,17 @@ import logging
 import os
 import socket
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from lineclose.db.models import OutboxRow
-from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim
+from lineclose.db.models import ClosureRequest, Line, OutboxRow
+from lineclose.db.outbox import ATTEMPTED_AT, Claimed, backoff, claim, claim_many
 from lineclose.domain.outbox import OutboxStatus
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable, Unconfirmed
 from lineclose.services import sweeps
@@ -50,6 +51,17 @@ class RunOutcome(StrEnum):
     IDLE = "idle"
 
 
+# A batch holds its transaction (on SQLite the database's one write lock, which API requests
+# and delivery reports wait for) at most about this long, then commits and claims again.
+BATCH_SECONDS = 0.25
+
+# Steps that only change the database: their effects and their done marks can share one
+# transaction, so a worker performs a batch of them per commit.
+DATABASE_ONLY = frozenset(
+    name for name, step in STEPS.items() if step.call is None and step.resolve is None
+)
+
+
 @dataclass
 class RunReport:
     done: int = 0
@@ -66,6 +78,9 @@ class Worker:
         self.deps = deps
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self._stop = threading.Event()
+        # Seconds one database-only step takes here, learnt from each batch: a batch claims
+        # what it can perform in BATCH_SECONDS, not more only to hand most of it back.
+        self._step_seconds = 0.005
 
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.deps.settings.worker_lease_seconds)
@@ -185,16 +200,154 @@ class Worker:
             tmf_hub.sweep(session, self.deps)
             return report
 
-    def run_until_idle(self, max_steps: int = 10_000) -> RunReport:
-        """Sweep, then perform due steps until none is left (used by tests, the CLI and bulk runs).
-        A lost lease does not end the run: the step went to another worker, not the queue empty."""
+    def run_batch(self) -> RunReport:
+        """Claim up to `worker_batch` due database-only steps and perform them all in one
+        transaction with their done marks. Should any step fail, that transaction rolls back
+        whole and the batch is performed one step per transaction, so a failing step is
+        retried alone and the others still commit: exactly once, as one by one."""
+        report = RunReport()
+        with self.sessions.begin() as session:
+            batch = claim_many(
+                session,
+                self.deps.clock.now(),
+                self.name,
+                self._lease(),
+                DATABASE_ONLY,
+                max(
+                    1, min(self.deps.settings.worker_batch, int(BATCH_SECONDS / self._step_seconds))
+                ),
+            )
+        if not batch:
+            return report
+        began = time.monotonic()
+        try:
+            with self.sessions.begin() as session:
+                report.done = self._perform_together(session, batch)
+            if report.done:
+                took = (time.monotonic() - began) / report.done
+                self._step_seconds = 0.5 * self._step_seconds + 0.5 * took
+        except Exception:
+            log.warning("a step in a batch of %d failed: one by one instead", len(batch))
+            for claimed in batch:
+                outcome = self._perform_alone(claimed)
+                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+        log.info("batch of %d steps: %d done", len(batch), report.done)
+        return report
+
+    def _owned(self, session: Session, ids: list[int]) -> set[int]:
+        """Lock the claimed rows and keep those still ours (a lease may have run out)."""
+        return set(
+            session.execute(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.id.in_(ids),
+                    OutboxRow.status == OutboxStatus.PENDING,
+                    OutboxRow.locked_by == self.name,
+                )
+                .with_for_update()
+            ).scalars()
+        )
+
+    def _mark_done(self, session: Session, results: list[tuple[int, dict[str, Any]]]) -> None:
+        now = self.deps.clock.now()
+        if results:
+            session.execute(
+                update(OutboxRow),
+                [
+                    {
+                        "id": row_id,
+                        "result": result,
+                        "status": OutboxStatus.DONE,
+                        "done_at": now,
+                        "locked_until": None,
+                        "last_error": None,
+                    }
+                    for row_id, result in results
+                ],
+            )
+
+    def _perform_together(self, session: Session, batch: list[Claimed]) -> int:
+        """Perform the claimed steps in order for at most `BATCH_SECONDS`, then hand the rest
+        back: the transaction (and on SQLite the one write lock) is never held for long."""
+        owned = self._owned(session, [c.id for c in batch])
+        loaded = self._preload_requests(session, batch)
+        deadline = time.monotonic() + BATCH_SECONDS
+        results: list[tuple[int, dict[str, Any]]] = []
+        handed_back: list[int] = []
+        for claimed in batch:
+            if claimed.id not in owned:
+                continue
+            if results and time.monotonic() > deadline:
+                handed_back.append(claimed.id)
+                continue
+            results.append(
+                (claimed.id, STEPS[claimed.step].record(session, self.deps, claimed, {}))
+            )
+        self._mark_done(session, results)
+        if handed_back:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(handed_back), OutboxRow.locked_by == self.name)
+                .values(locked_until=None, locked_by=None, attempts=OutboxRow.attempts - 1)
+            )
+        del loaded
+        return len(results)
+
+    def _perform_alone(self, claimed: Claimed) -> RunOutcome:
+        try:
+            with self.sessions.begin() as session:
+                if not self._owned(session, [claimed.id]):
+                    return RunOutcome.LEASE_LOST  # another worker took the step
+                result = STEPS[claimed.step].record(session, self.deps, claimed, {})
+                self._mark_done(session, [(claimed.id, result)])
+        except (Retryable, Rejected, Misconfigured) as exc:
+            log.warning("step %s %s failed: %s", claimed.step, claimed.key, exc)
+            final = isinstance(exc, (Rejected, Misconfigured))
+            return self._fail(claimed, str(exc), final=final)
+        except Exception as exc:
+            # The error class, not its text, avoids leaking data.
+            log.exception("step %s %s failed", claimed.step, claimed.key)
+            return self._fail(claimed, f"unexpected {type(exc).__name__}", final=False)
+        return RunOutcome.DONE
+
+    @staticmethod
+    def _preload_requests(session: Session, batch: list[Claimed]) -> list[ClosureRequest]:
+        """One query loads every request of the batch with its line, operator and subscriber,
+        so the steps find them in the session instead of loading each on its own (the caller
+        keeps the list: the session holds its objects only while they are referenced)."""
+        ids = {c.request_id for c in batch if c.request_id is not None}
+        if not ids:
+            return []
+        return list(
+            session.execute(
+                select(ClosureRequest)
+                .where(ClosureRequest.id.in_(ids))
+                .options(
+                    joinedload(ClosureRequest.line).joinedload(Line.operator),
+                    joinedload(ClosureRequest.line).joinedload(Line.subscriber),
+                )
+            )
+            .unique()
+            .scalars()
+        )
+
+    def run_until_idle(self, max_steps: int | None = None) -> RunReport:
+        """Sweep, then perform due steps until none is left (the CLI's --once, tests, bulk
+        runs); `max_steps` bounds a run only when given."""
         report = RunReport()
         self.run_sweeps()
-        for _ in range(max_steps):
+        total = 0
+        while not self._stop.is_set() and (max_steps is None or total < max_steps):
+            batch = self.run_batch()
             outcome = self.run_one()
-            if outcome is RunOutcome.IDLE:
+            for name in ("done", "retried", "dead"):
+                setattr(report, name, getattr(report, name) + getattr(batch, name))
+            if outcome is not RunOutcome.IDLE:
+                setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+            step_count = batch.done + batch.retried + batch.dead + (outcome is not RunOutcome.IDLE)
+            if step_count == 0:
                 break
-            setattr(report, outcome.value, getattr(report, outcome.value) + 1)
+            total += step_count
         return report
 
     def run_forever(self, sweep_every: float = 30.0) -> None:
@@ -207,12 +360,14 @@ class Worker:
                 except Exception:
                     log.exception("sweep failed")
                 since_sweep = 0.0
+            performed = 0
             try:
-                outcome = self.run_one()
+                batch = self.run_batch()
+                performed = batch.done + batch.retried + batch.dead
+                performed += self.run_one() is not RunOutcome.IDLE
             except Exception:
                 log.exception("worker loop error")
-                outcome = RunOutcome.IDLE
-            if outcome is RunOutcome.IDLE:
+            if performed == 0:
                 self._stop.wait(poll)
                 since_sweep += poll
 
