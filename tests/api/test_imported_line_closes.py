@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from lineclose.bootstrap import App
 from lineclose.config import Settings
-from lineclose.services.context import Role
+from lineclose.services.context import Role, Scope
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import sign_in, staff
-from tests.support.data_in import import_samples, operator
+from tests.support.data_in import import_samples, operator, token
 
 
 @pytest.fixture
@@ -68,3 +68,42 @@ def test_an_imported_line_closes_end_to_end(
     assert certificate["valid"] is True
     barred = app.deps.hlr.lookup(IMSI)
     assert barred is not None and barred.network_access == "none"
+
+
+def test_a_legal_hold_placed_after_approval_stops_the_closure_before_the_sim_is_barred(
+    app: App, client: TestClient, worker: Worker, tmp_path: Path
+) -> None:
+    code = operator(app, "cn")
+    import_samples(app, code, "cn", tmp_path / "rejects.csv")
+    me = sign_in(client, app, worker, CLEAN_LINE)
+    submitted = client.post(
+        "/api/v1/closure-requests",
+        json={
+            "msisdn": CLEAN_LINE,
+            "refund_account": "6222020200112233445",
+            "alternate_contact": "user10@mail.example.cn",
+        },
+        headers={**me, "Idempotency-Key": "held-after-approval"},
+    )
+    reference = submitted.json()["reference"]
+    approved = client.post(
+        f"/api/v1/closure-requests/{reference}/approve", json={}, headers=staff(app, Role.REVIEWER)
+    )
+    assert approved.json()["status"] == "approved"
+    hold = client.put(
+        f"/api/v1/lines/{CLEAN_LINE}/legal-hold",
+        json={
+            "reason": "court order 2026-31",
+            "requested_by": "Clerk Wu",
+            "placed_on": "2026-11-25",
+        },
+        headers=token(app, Scope.HOLDS_WRITE, operator_code=code),
+    )
+    assert hold.status_code in (200, 201), hold.text
+
+    worker.run_until_idle()
+
+    after = client.get(f"/api/v1/closure-requests/{reference}", headers=me).json()
+    assert after["status"] == "approved"
+    still = app.deps.hlr.lookup(IMSI)
+    assert still is not None and still.network_access == "cs+ps"

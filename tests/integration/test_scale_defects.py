@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from lineclose.services.closure import BEGIN_EXECUTION
 from sqlalchemy import event, func, insert, select
 
 from lineclose.bootstrap import App, bootstrap
 from lineclose.config import Settings
 from lineclose.db import audit, models
+from lineclose.services.closure import BEGIN_EXECUTION
 from lineclose.services.context import Role
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import staff

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import audit, models, outbox
 from lineclose.db.outbox import Claimed
 from lineclose.domain.aging import NumberState, aging_until
+from lineclose.domain.eligibility import BlockerCode
 from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import mask_msisdn, mask_name
 from lineclose.domain.outbox import Step
@@ -60,6 +61,10 @@ def begin_execution(session: Session, deps: Deps, claimed: Claimed) -> Result:
     request = _request(session, claimed)
     if request.status not in (RequestState.APPROVED.value, RequestState.SCHEDULED.value):
         return {"skipped": f"request is {request.status}"}
+    if any(b.get("code") == BlockerCode.LEGAL_HOLD for b in request.blockers or []):
+        # A hold placed after approval (sync or import re-evaluated the request) freezes the
+        # line: wait with backoff, then a dead letter staff retry once the hold is lifted.
+        raise Retryable("closure", "a legal hold was placed on the line after approval")
     transition(session, deps, request, Command.EXECUTE, SYSTEM_ACTOR)
     request.line.status = LineStatus.CLOSING
     _next(session, deps, request, Step.BAR_LINE)
