@@ -45,13 +45,17 @@ def find_line(session: Session, raw_msisdn: str) -> models.Line:
 
 
 def ensure_can_see_line(actor: Actor, line: models.Line) -> None:
-    """Subscribers see only their own lines; staff only their operator's (when bound to one)."""
+    """Subscribers see only their own lines; staff only their operator's (when bound to one).
+
+    A line the caller may not see answers exactly as a number that does not exist, so no one
+    learns which numbers are in service by asking about them.
+    """
     if actor.role is Role.SUBSCRIBER:
         if actor.subscriber_id != line.subscriber_id:
-            raise Forbidden("this line is not yours", code="not_your_line")
+            raise NotFound(f"no line with number {mask_msisdn(line.msisdn)}", code="unknown_line")
     elif actor.is_staff or actor.role is Role.INTEGRATION:
         if actor.operator_id is not None and actor.operator_id != line.operator_id:
-            raise Forbidden("this line belongs to another operator", code="other_operator")
+            raise NotFound(f"no line with number {mask_msisdn(line.msisdn)}", code="unknown_line")
     else:
         raise Forbidden("sign in to see this line", code="forbidden")
 
