@@ -128,7 +128,11 @@ def readable_request(
     ).scalar_one_or_none()
     if request is None:
         raise NotFound("no closure request with this reference", code="unknown_request")
-    ensure_can_see_line(actor, request.line)
+    ensure_can_see_line(
+        actor,
+        request.line,
+        NotFound("no closure request with this reference", code="unknown_request"),
+    )
     return request
 
 
