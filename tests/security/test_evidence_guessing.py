@@ -154,6 +154,8 @@ def test_guessing_over_tmf622_orders_locks(app: App, client: TestClient) -> None
     assert_locked_and_audited(app, statuses, line_id)
 
 
+# Console pages run on SQLite only, as in tests/pages; the API tests cover both backends.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_guessing_over_the_console_check_locks(app: App) -> None:
     from tests.pages.conftest import console_client, csrf_of, staff_token
 

@@ -90,6 +90,8 @@ def sign_in_to_console(app: App, token: str) -> tuple[TestClient, str]:
     return client, client.cookies["lc_staff"]
 
 
+# Console pages run on SQLite only, as in tests/pages; the API tests cover both backends.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_the_console_holds_a_session_of_its_own_and_signing_out_ends_it(app: App) -> None:
     from tests.pages.conftest import csrf_of, new_client
 
@@ -115,6 +117,8 @@ def test_the_console_holds_a_session_of_its_own_and_signing_out_ends_it(app: App
     assert actions[-2:] == ["console.signed_in", "console.signed_out"]
 
 
+# Console pages run on SQLite only, as in tests/pages; the API tests cover both backends.
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_revoking_or_expiring_a_token_ends_its_console_sessions(
     app: App, clock: FrozenClock
 ) -> None:
