@@ -47,6 +47,16 @@ class Settings(BaseSettings):
         default=10, description="wrong codes for one line, across challenges, before a lock-out"
     )
     otp_lockout_seconds: int = 3600
+    evidence_lockout_failures: int = Field(
+        default=5,
+        description="wrong ID numbers or service passwords for one line before its identity "
+        "checks lock, on every channel",
+    )
+    evidence_lockout_failures_per_caller: int = Field(
+        default=20,
+        description="wrong identity evidence from one caller, across lines, before a lock",
+    )
+    evidence_lockout_seconds: int = 86400
     precheck_per_minute: int = 30
     certificate_checks_per_minute: int = 20
     sms_replies_per_hour: int = Field(

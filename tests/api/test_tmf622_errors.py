@@ -81,8 +81,8 @@ def test_every_documented_refusal_comes_in_the_tmf_error_shape(
         client.post(orders, json=delete_order(msisdn), headers=stranger),
         "POST",
         "/productOrder",
-        403,
-        "other_operator",
+        400,
+        "unknown_line",
     )
     refused(client.get(orders, headers=precheck_only), "GET", "/productOrder", 403)
     refused(client.get(f"{orders}?limit=0", headers=system), "GET", "/productOrder", 400)

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from lineclose.bootstrap import App
 from lineclose.db import models
 from lineclose.services.context import Role, Scope
-from lineclose.services.identity import create_staff_token
+from lineclose.services.identity import create_staff_token, open_console_session
 from tests.factories import make_line, make_operator
 
 
@@ -125,8 +125,11 @@ def staff_token(
 
 
 def console_client(app: App, token: str) -> TestClient:
+    """A browser signed in to the console with this staff token (it holds the session id)."""
+    with app.sessions.begin() as session:
+        console_id, _ = open_console_session(session, app.deps, token)
     client = new_client(app)
-    client.cookies.set("lc_staff", token)
+    client.cookies.set("lc_staff", console_id)
     return client
 
 

@@ -76,7 +76,7 @@ def test_staff_of_one_operator_see_only_its_requests_in_the_queue(
     with console_client(app, staff_token(app, Role.REVIEWER, lines.other_operator_id)) as other:
         queue = page_of(other.get("/console/queue"))
         assert isinstance(queue, QueuePage) and queue.items == []
-        assert other.get(f"/console/requests/{reference}").status_code == 403
+        assert other.get(f"/console/requests/{reference}").status_code == 404  # as if unknown
 
 
 def test_request_page_shows_detail_audit_and_what_the_role_may_do(app: App, reference: str) -> None:

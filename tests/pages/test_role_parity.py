@@ -182,7 +182,13 @@ def test_the_console_lets_no_subscriber_or_integration_token_in(
     subscriber = sign_in(client, app, worker, lines.clean)["Authorization"].split()[1]
     integration = staff_token(app, Role.INTEGRATION, scopes=frozenset(Scope))
     for token in (subscriber, integration):
-        with console_client(app, token) as console:
+        with new_client(app) as browser:
+            csrf = csrf_of(browser, "/console")
+            refused = browser.post("/console/sign-in", data={"token": token, "csrf": csrf})
+            assert refused.status_code == 401
+        # Nor does a token planted as the cookie: the console knows only its own sessions.
+        with new_client(app) as console:
+            console.cookies.set("lc_staff", token)
             for pair in world:
                 answer = pair.console(console, "")
                 assert answer.status_code == 303 and answer.headers["location"] == "/console"

@@ -254,7 +254,9 @@ def test_no_route_lets_a_subscriber_reach_another_subscribers_line_or_request(
             continue
         tried += 1
         status = _call(client, method, route, world, world.other)
-        if status not in (403, 404):
+        # TMF622 answers a create naming an unknown line 400, as its specification documents.
+        refused = (403, 404, 400) if route.path.startswith("/tmf-api") else (403, 404)
+        if status not in refused:
             reached.append((method, route.path, status))
     assert tried >= 10
     assert reached == []

@@ -208,7 +208,7 @@ def test_a_generic_id_number_of_the_wrong_shape_is_refused(raw: str) -> None:
 
 
 def test_an_id_number_is_masked_to_its_first_three_and_last_four_characters() -> None:
-    assert mask_id_number("110105199003071238") == "110***********1238"
+    assert mask_id_number("110105199003071238", partial_allowed=False) == "110***********1238"
 
 
 def test_mask_middle_stars_everything_when_too_short_to_keep_both_ends() -> None:

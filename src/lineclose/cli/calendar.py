@@ -46,7 +46,7 @@ def show(
     app = bootstrap(Settings())
     try:
         with app.sessions() as session:
-            days = list_days(session, country, year)
+            days = list_days(session, CLI_ADMIN, country, year)
     except LinecloseError as exc:
         console.print(f"[red]{exc.code}[/red]: {exc.message}")
         raise typer.Exit(2) from None

@@ -21,6 +21,7 @@ from lineclose.cli.numbers import numbers_app
 from lineclose.cli.operator_admin import register as register_data_in
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
+from lineclose.cli.tokens import add_token_commands, parse_lifetime
 from lineclose.config import Settings
 from lineclose.errors import LinecloseError
 from lineclose.logs import configure_logging
@@ -38,6 +39,7 @@ app = typer.Typer(help="Lineclose: close mobile lines end to end.", no_args_is_h
 token_app = typer.Typer(help="Staff API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit log.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
+add_token_commands(token_app)
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(retention_app, name="retention")
@@ -95,8 +97,12 @@ def token_create(
     operator: Annotated[
         str | None, typer.Option(help="limit the token to one operator (its code)")
     ] = None,
+    expires_in: Annotated[
+        str, typer.Option(help="lifetime such as 90d, 12w or 36h; the token is refused after")
+    ] = "90d",
 ) -> None:
     """Create a staff or integration API token; it is shown once."""
+    lifetime = parse_lifetime(expires_in)
     lc = _app()
     try:
         with lc.sessions.begin() as session:
@@ -110,6 +116,7 @@ def token_create(
                 role,
                 operator_id=operator_id,
                 scopes=frozenset(scope or ()),
+                expires_in=lifetime,
             )
     except LinecloseError as exc:
         _fail(exc)

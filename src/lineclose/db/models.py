@@ -352,6 +352,10 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
+    # Written at most once a minute per token: enough to tell a live token from a forgotten one.
+    last_used_at: Mapped[datetime | None]
+    hint: Mapped[str | None] = mapped_column(String(16))  # the token's first characters
 
 
 class RateLimitCounter(Base):
@@ -394,3 +398,4 @@ from lineclose.db import models_money as models_money  # noqa: E402  (payouts, d
 from lineclose.db import models_sweeps as _models_sweeps  # noqa: E402,F401
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402
+from lineclose.db.models_staff_sessions import StaffSession as StaffSession  # noqa: E402

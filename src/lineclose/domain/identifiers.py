@@ -99,8 +99,23 @@ def mask_msisdn(msisdn: str) -> str:
     return mask_middle(msisdn, 5 if msisdn.startswith("+86") else 4, 4)
 
 
-def mask_id_number(value: str) -> str:
-    return mask_middle(value, 3, 4)
+# Where a profile accepts the last characters of an ID number as evidence (cn: the last six),
+# a mask must not reveal any of them: four shown would leave a hundred guesses.
+ID_PARTIAL_LENGTH = 6
+
+
+def accepted_partial(value: str, partial_allowed: bool) -> str:
+    """The part of an ID number a partial check accepts in place of the whole ("" when none)."""
+    return value[-ID_PARTIAL_LENGTH:] if partial_allowed else ""
+
+
+def mask_id_number(value: str, partial_allowed: bool) -> str:
+    """Show the first three characters (the region for a Chinese ID) and, only where no partial
+    check is accepted, the last four; never a character the partial check accepts."""
+    if not partial_allowed:
+        return mask_middle(value, 3, 4)
+    shown = max(0, min(3, len(value) - ID_PARTIAL_LENGTH))
+    return value[:shown] + "*" * (len(value) - shown)
 
 
 def mask_account(value: str) -> str:

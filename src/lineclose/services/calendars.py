@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
-from lineclose.errors import InvalidInput
+from lineclose.errors import Forbidden, InvalidInput
 from lineclose.services.context import Actor, Deps
+from lineclose.services.lines import profile_of
 
 
 @dataclass(frozen=True)
@@ -33,11 +34,25 @@ def _country(raw: str) -> str:
     return country
 
 
+def _scoped_country(session: Session, actor: Actor, raw: str) -> str:
+    """An admin bound to an operator edits and reads only the calendar of that operator's
+    country: the overrides move review deadlines of every operator in it."""
+    code = _country(raw)
+    if actor.operator_id is None:
+        return code
+    operator = session.get(models.Operator, actor.operator_id)
+    if operator is None or profile_of(operator).country != code:
+        raise Forbidden(
+            "this calendar belongs to another operator's country", code="other_operator"
+        )
+    return code
+
+
 def set_days(
     session: Session, deps: Deps, actor: Actor, country: str, days: Iterable[DayOverride]
 ) -> int:
     """Declare each day a working day or a day off; a later declaration replaces an earlier one."""
-    code = _country(country)
+    code = _scoped_country(session, actor, country)
     changed = 0
     for item in days:
         row = session.execute(
@@ -57,9 +72,11 @@ def set_days(
     return changed
 
 
-def list_days(session: Session, country: str, year: int | None = None) -> list[DayOverride]:
+def list_days(
+    session: Session, actor: Actor, country: str, year: int | None = None
+) -> list[DayOverride]:
     query = select(models.CalendarOverride).where(
-        models.CalendarOverride.country == _country(country)
+        models.CalendarOverride.country == _scoped_country(session, actor, country)
     )
     if year is not None:
         query = query.where(

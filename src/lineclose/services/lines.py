@@ -36,22 +36,31 @@ def line_by_msisdn(session: Session, msisdn: str) -> models.Line | None:
     ).scalar_one_or_none()
 
 
+def unknown_line(msisdn: str) -> NotFound:
+    return NotFound(f"no line with number {mask_msisdn(msisdn)}", code="unknown_line")
+
+
 def find_line(session: Session, raw_msisdn: str) -> models.Line:
     msisdn = parse_msisdn(raw_msisdn)
     line = line_by_msisdn(session, msisdn)
     if line is None:
-        raise NotFound(f"no line with number {mask_msisdn(msisdn)}", code="unknown_line")
+        raise unknown_line(msisdn)
     return line
 
 
-def ensure_can_see_line(actor: Actor, line: models.Line) -> None:
-    """Subscribers see only their own lines; staff only their operator's (when bound to one)."""
+def ensure_can_see_line(actor: Actor, line: models.Line, hidden_as: NotFound | None = None) -> None:
+    """Subscribers see only their own lines; staff only their operator's (when bound to one).
+
+    A line the caller may not see answers exactly as a number that does not exist, so no one
+    learns which numbers are in service by asking about them. Callers that found the line by
+    something else (a request reference, a line id) pass the refusal they give for an unknown one.
+    """
     if actor.role is Role.SUBSCRIBER:
         if actor.subscriber_id != line.subscriber_id:
-            raise Forbidden("this line is not yours", code="not_your_line")
+            raise hidden_as or unknown_line(line.msisdn)
     elif actor.is_staff or actor.role is Role.INTEGRATION:
         if actor.operator_id is not None and actor.operator_id != line.operator_id:
-            raise Forbidden("this line belongs to another operator", code="other_operator")
+            raise hidden_as or unknown_line(line.msisdn)
     else:
         raise Forbidden("sign in to see this line", code="forbidden")
 

@@ -91,7 +91,7 @@ def add_subscriber(
         normalized = normalize_id_number(spec.id_number, profile.id_scheme, deps.clock.now().date())
         subscriber.id_number_enc = deps.vault.encrypt(normalized.value)
         subscriber.id_number_index = deps.vault.blind_index(normalized.value)
-        subscriber.id_number_masked = mask_id_number(normalized.value)
+        subscriber.id_number_masked = mask_id_number(normalized.value, profile.id_last_six_allowed)
     session.add(subscriber)
     session.flush()
     return subscriber

@@ -43,4 +43,8 @@ def get_request(session: Session, reference: str) -> models.ClosureRequest:
 
 
 def ensure_can_act(actor: Actor, request: models.ClosureRequest) -> None:
-    ensure_can_see_line(actor, request.line)
+    ensure_can_see_line(
+        actor,
+        request.line,
+        NotFound("no closure request with this reference", code="unknown_request"),
+    )

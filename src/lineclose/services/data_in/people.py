@@ -25,7 +25,9 @@ def _subscriber_columns(ctx: ApplyContext, record: dict[str, Any]) -> dict[str, 
         "email_enc": vault.encrypt(record["email"]) if record["email"] else None,
         "id_number_enc": vault.encrypt(id_number) if id_number else None,
         "id_number_index": vault.blind_index(id_number) if id_number else None,
-        "id_number_masked": mask_id_number(id_number) if id_number else None,
+        "id_number_masked": (
+            mask_id_number(id_number, ctx.profile.id_last_six_allowed) if id_number else None
+        ),
     }
 
 

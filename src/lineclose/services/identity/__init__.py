@@ -21,12 +21,18 @@ from lineclose.services.identity.passwords import (
     set_service_password,
 )
 from lineclose.services.identity.sessions import open_session, sign_out
+from lineclose.services.identity.staff_sessions import (
+    actor_from_console_session,
+    close_console_session,
+    open_console_session,
+)
 from lineclose.services.identity.tokens import (
     STAFF_TOKEN_PREFIX,
     SUBSCRIBER_TOKEN_PREFIX,
     TOKEN_ROLES,
     actor_from_token,
     create_staff_token,
+    revoke_staff_token,
 )
 
 __all__ = [
@@ -42,12 +48,16 @@ __all__ = [
     "CodeError",
     "IdentityEvidence",
     "VerifyOutcome",
+    "actor_from_console_session",
     "actor_from_token",
+    "close_console_session",
     "create_staff_token",
     "ensure_not_locked",
+    "open_console_session",
     "open_session",
     "reset_password_in_store",
     "reset_password_with_code",
+    "revoke_staff_token",
     "set_service_password",
     "sign_out",
     "start_otp",

@@ -1,4 +1,8 @@
-"""Identity evidence a requester shows with a closure: service password, ID number, document seen."""
+"""Identity evidence a requester shows with a closure: service password, ID number, document seen.
+
+Every channel (API precheck, submit and resubmit, TMF622 orders, the console check, the portal)
+checks evidence here, so every wrong answer counts toward the same lock-out (`lockout`).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.domain.facts import IdentityMethod
 from lineclose.domain.identifiers import InvalidIdentifier, normalize_id_number
-from lineclose.errors import ChallengeFailed, Forbidden
+from lineclose.errors import Forbidden
 from lineclose.security.secrets_hashing import same, verify_password
 from lineclose.services.context import Actor, Deps, Role
+from lineclose.services.identity import lockout
 from lineclose.services.lines import profile_of
 
 
@@ -25,8 +30,15 @@ class IdentityEvidence:
 def verify_evidence(
     session: Session, deps: Deps, actor: Actor, line: models.Line, evidence: list[IdentityEvidence]
 ) -> frozenset[IdentityMethod]:
-    """Turn what the requester showed into verified methods; any wrong evidence refuses the call."""
+    """Turn what the requester showed into verified methods; any wrong evidence refuses the call.
+
+    A wrong ID number or service password is counted against the line and the caller and
+    audited; while either is locked, no such evidence is even compared.
+    """
     methods: set[IdentityMethod] = set()
+    answers = {IdentityMethod.SERVICE_PASSWORD, IdentityMethod.ID_NUMBER}
+    if any(item.method in answers for item in evidence):
+        lockout.ensure_not_locked(session, deps, line.id, actor.label)
     if actor.role is Role.SUBSCRIBER and actor.verified_line_id == line.id:
         methods.add(IdentityMethod.OTP)
     subscriber = line.subscriber
@@ -43,8 +55,13 @@ def verify_evidence(
         elif item.method is IdentityMethod.SERVICE_PASSWORD:
             stored = subscriber.service_password_hash
             if not item.value or not stored or not verify_password(stored, item.value):
-                raise ChallengeFailed(
-                    "the service password does not match", code="identity_check_failed"
+                lockout.refuse(
+                    session,
+                    deps,
+                    actor,
+                    line.id,
+                    item.method,
+                    "the service password does not match",
                 )
             methods.add(item.method)
         elif item.method is IdentityMethod.ID_NUMBER:
@@ -56,8 +73,13 @@ def verify_evidence(
                 profile.id_last_six_allowed,
                 deps.clock.now(),
             ):
-                raise ChallengeFailed(
-                    "the ID number does not match the holder's", code="identity_check_failed"
+                lockout.refuse(
+                    session,
+                    deps,
+                    actor,
+                    line.id,
+                    item.method,
+                    "the ID number does not match the holder's",
                 )
             methods.add(item.method)
     return frozenset(methods)

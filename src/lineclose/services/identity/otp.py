@@ -18,7 +18,7 @@ from lineclose.security.secrets_hashing import new_numeric_code
 from lineclose.services import ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity.sessions import open_session
-from lineclose.services.lines import find_line, parse_msisdn, profile_of
+from lineclose.services.lines import line_by_msisdn, parse_msisdn, profile_of
 from lineclose.services.notices import enqueue_email, enqueue_sms
 
 SIGN_IN = "sign_in"
@@ -46,17 +46,18 @@ def start_otp(
     is unknown; none while the line is locked after repeated wrong codes; a closed line gets
     none. A line reported lost gets none on the line itself (its SIM may be in other hands):
     sign-in goes to the holder's e-mail on file and only lets them look; a password reset is
-    refused and must go through a store with an ID document.
+    refused and must go through a store with an ID document. An unknown or closed number gets
+    the same answer as a line in service, and no code.
     """
     if purpose not in PURPOSES:
         raise InvalidInput("purpose must be sign_in or password_reset", code="invalid_purpose")
     msisdn = parse_msisdn(raw_msisdn)
     for limit in ratelimits.otp_limits(deps):
         ratelimits.consume(session, deps, limit, msisdn)
-    line = find_line(session, msisdn)
+    line = line_by_msisdn(session, msisdn)
+    if line is None or line.status == LineStatus.CLOSED:
+        return _decoy(deps, msisdn)
     ensure_not_locked(session, deps, line)
-    if line.status == LineStatus.CLOSED:
-        raise InvalidInput("this line is closed and cannot receive codes", code="line_closed")
     alternate = None
     if line.lost_reported:
         email_enc = line.subscriber.email_enc
@@ -100,6 +101,14 @@ def start_otp(
     )
     shown = mask_contact(alternate) if alternate else mask_msisdn(line.msisdn)
     return ChallengeStarted(challenge.public_id, challenge.expires_at, shown)
+
+
+def _decoy(deps: Deps, msisdn: str) -> ChallengeStarted:
+    """The answer for a number with no line that can take a code, shaped like a real one and
+    sending nothing: whether a number is in service is not told to whoever asks. Its challenge
+    id matches no challenge, so verifying it fails as an expired code does."""
+    expires_at = deps.clock.now() + timedelta(seconds=deps.settings.otp_ttl_seconds)
+    return ChallengeStarted(secrets.token_urlsafe(16), expires_at, mask_msisdn(msisdn))
 
 
 def ensure_not_locked(session: Session, deps: Deps, line: models.Line) -> None:

@@ -9,6 +9,7 @@ from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import ChallengeFailed, Forbidden, InvalidInput
 from lineclose.security.secrets_hashing import hash_password, verify_password
 from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.identity import lockout
 from lineclose.services.identity.evidence import id_number_matches
 from lineclose.services.identity.otp import PASSWORD_RESET, CodeError, count_failure, spend_code
 from lineclose.services.identity.sessions import revoke_sessions
@@ -98,10 +99,14 @@ def reset_password_with_code(
         )
     profile = profile_of(line.operator)
     now = deps.clock.now()
+    lockout.ensure_not_locked(session, deps, line.id, None)
     if not id_number_matches(
         deps, line.subscriber, id_number, profile.id_scheme, profile.id_last_six_allowed, now
     ):
         count_failure(session, deps, line, "id_number")
+        lockout.count_failure(
+            session, deps, line.id, IdentityMethod.ID_NUMBER, None, Channel.ONLINE.value
+        )
         return ChallengeFailed(
             "the ID number does not match the holder's", code="identity_check_failed"
         )

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
 from lineclose.domain.facts import IdentityMethod
-from lineclose.errors import InvalidInput, Unauthenticated
+from lineclose.errors import InvalidInput, NotFound, Unauthenticated
 from lineclose.security.secrets_hashing import new_token, token_digest
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 
 SUBSCRIBER_TOKEN_PREFIX = "lcu"
 STAFF_TOKEN_PREFIX = "lcs"
+# How often a token's last use is written: often enough to find forgotten tokens, rarely
+# enough that a busy integration does not write a row on every call.
+LAST_USED_EVERY = timedelta(minutes=1)
+HINT_LENGTH = 8
 
 
 def actor_from_token(session: Session, deps: Deps, token: str, channel: Channel) -> Actor:
@@ -38,16 +42,44 @@ def actor_from_token(session: Session, deps: Deps, token: str, channel: Channel)
         staff = session.execute(
             select(models.ApiToken).where(models.ApiToken.token_hash == digest)
         ).scalar_one_or_none()
-        if staff is None or staff.revoked_at is not None:
-            raise Unauthenticated("this staff token is unknown or revoked")
-        return Actor(
-            Role(staff.role),
-            staff.name,
-            channel,
-            operator_id=staff.operator_id,
-            scopes=frozenset(Scope(s) for s in staff.scopes or []),
-        )
+        if not usable(staff, now):
+            raise Unauthenticated("this staff token is unknown, revoked or expired")
+        assert staff is not None
+        touch(session, staff, now)
+        return staff_actor(staff, channel)
     raise Unauthenticated("the bearer token is not a Lineclose token")
+
+
+def usable(staff: models.ApiToken | None, now: datetime) -> bool:
+    """A staff token works until revoked and, when it has one, until its expiry."""
+    if staff is None or staff.revoked_at is not None:
+        return False
+    return staff.expires_at is None or staff.expires_at > now
+
+
+def staff_actor(staff: models.ApiToken, channel: Channel) -> Actor:
+    return Actor(
+        Role(staff.role),
+        staff.name,
+        channel,
+        operator_id=staff.operator_id,
+        scopes=frozenset(Scope(s) for s in staff.scopes or []),
+    )
+
+
+def touch(session: Session, staff: models.ApiToken, now: datetime) -> None:
+    """Record the token's use at most once a minute. The write is committed at once when the
+    caller has changed nothing yet (a token is checked first thing), so read-only calls count."""
+    if staff.last_used_at is not None and now - staff.last_used_at < LAST_USED_EVERY:
+        return
+    session.execute(
+        update(models.ApiToken)
+        .where(models.ApiToken.id == staff.id)
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 TOKEN_ROLES = (Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.INTEGRATION)
@@ -60,8 +92,12 @@ def create_staff_token(
     role: Role,
     operator_id: int | None = None,
     scopes: frozenset[Scope] = frozenset(),
+    expires_in: timedelta | None = None,
 ) -> str:
     """A token for a person (agent, reviewer, supervisor, admin) or, with scopes, another system.
+
+    It works until `expires_in` from now (the command line gives 90 days unless told otherwise)
+    or until revoked; without `expires_in` only revocation ends it.
 
     Integration tokens must name at least one scope and do only what their scopes say; staff
     tokens carry no scopes (their role says what they may do).
@@ -76,6 +112,8 @@ def create_staff_token(
         raise InvalidInput("only integration tokens carry scopes", code="invalid_scope")
     if not name.strip():
         raise InvalidInput("give the token a name saying who holds it", code="invalid_name")
+    if expires_in is not None and expires_in <= timedelta(0):
+        raise InvalidInput("a token must expire in the future", code="invalid_expiry")
     token = new_token(STAFF_TOKEN_PREFIX)
     session.add(
         models.ApiToken(
@@ -85,6 +123,8 @@ def create_staff_token(
             operator_id=operator_id,
             token_hash=token_digest(token),
             created_at=now,
+            expires_at=now + expires_in if expires_in is not None else None,
+            hint=token[:HINT_LENGTH],
         )
     )
     audit.append(
@@ -94,6 +134,28 @@ def create_staff_token(
         "token_created",
         "api_token",
         name,
-        {"role": role.value, "scopes": sorted(s.value for s in scopes)},
+        {
+            "role": role.value,
+            "scopes": sorted(s.value for s in scopes),
+            "expires_in_seconds": int(expires_in.total_seconds()) if expires_in else None,
+        },
     )
     return token
+
+
+def revoke_staff_token(session: Session, now: datetime, token_id: int, by: str) -> str:
+    """Refuse the token from now on, and sign out every console session opened with it."""
+    staff = session.get(models.ApiToken, token_id)
+    if staff is None:
+        raise NotFound(f"no staff token {token_id}", code="unknown_token")
+    if staff.revoked_at is None:
+        staff.revoked_at = now
+        session.execute(
+            update(models.StaffSession)
+            .where(
+                models.StaffSession.token_id == token_id, models.StaffSession.revoked_at.is_(None)
+            )
+            .values(revoked_at=now)
+        )
+        audit.append(session, now, by, "token_revoked", "api_token", staff.name, {"id": token_id})
+    return staff.name

@@ -41,7 +41,11 @@ def certificate_by_code(
     request = session.get(models.ClosureRequest, certificate.request_id)
     if request is None:
         raise NotFound("no certificate with this verification code", code="unknown_certificate")
-    ensure_can_see_line(actor, request.line)
+    ensure_can_see_line(
+        actor,
+        request.line,
+        NotFound("no certificate with this verification code", code="unknown_certificate"),
+    )
     return _document(deps, certificate, request.reference)
 
 

@@ -111,7 +111,7 @@ def line_overview(session: Session, deps: Deps, actor: Actor, line_id: int) -> L
     line = session.get(models.Line, line_id)
     if line is None:
         raise NotFound("no such line", code="unknown_line")
-    ensure_can_see_line(actor, line)
+    ensure_can_see_line(actor, line, NotFound("no such line", code="unknown_line"))
     return _overview(session, deps, line)
 
 
@@ -185,7 +185,7 @@ def search_lines(session: Session, deps: Deps, actor: Actor, text: str) -> list[
     for line in found.values():
         try:
             ensure_can_see_line(actor, line)
-        except Forbidden:
+        except (Forbidden, NotFound):
             continue
         visible.append(line_summary(session, line))
     return visible

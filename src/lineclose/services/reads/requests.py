@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
@@ -36,6 +38,15 @@ NEXT_STEP = {
     RequestState.WITHDRAWN: "withdrawn: the line stays active",
     RequestState.SUBMITTED: "the request is being checked",
 }
+
+
+def rejection_shown(rejection: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A rejection names the reviewer's role, never the person: the subscriber reads it, and
+    staff find the person in the audit trail."""
+    if rejection is None:
+        return None
+    by = str(rejection.get("by") or "")
+    return {**rejection, "by": by.split(":")[0]}
 
 
 def request_view(session: Session, deps: Deps, request: models.ClosureRequest) -> RequestView:
@@ -71,7 +82,7 @@ def request_view(session: Session, deps: Deps, request: models.ClosureRequest) -
         accept_etf=request.accept_etf,
         identity_methods=list(request.identity_methods or []),
         blockers=request.blockers,
-        rejection=request.rejection,
+        rejection=rejection_shown(request.rejection),
         quote=request.quote,
         refund_account=request.refund_account_masked,
         alternate_contact=request.alternate_contact_masked,
@@ -117,7 +128,11 @@ def readable_request(
     ).scalar_one_or_none()
     if request is None:
         raise NotFound("no closure request with this reference", code="unknown_request")
-    ensure_can_see_line(actor, request.line)
+    ensure_can_see_line(
+        actor,
+        request.line,
+        NotFound("no closure request with this reference", code="unknown_request"),
+    )
     return request
 
 

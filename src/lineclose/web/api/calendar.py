@@ -51,7 +51,7 @@ class ChangedOut(BaseModel):
 def get_overrides(
     country: str, session: SessionDep, actor: Admin, year: CalendarYearQuery = None
 ) -> OverridesOut:
-    days = list_days(session, country, year)
+    days = list_days(session, actor, country, year)
     return OverridesOut(
         country=country.upper(),
         days=[DayOut(day=d.day.isoformat(), working=d.working, note=d.note) for d in days],

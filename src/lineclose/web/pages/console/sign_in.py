@@ -1,4 +1,5 @@
-"""Staff sign in to the console by pasting their API token, kept only in an HttpOnly cookie."""
+"""Staff sign in to the console by pasting their API token; the browser then holds only the id
+of a console session (HttpOnly, SameSite cookie), which signing out ends on the server."""
 
 from __future__ import annotations
 
@@ -49,25 +50,29 @@ def sign_in(
     view = page(request)
     try:
         view.check_csrf(csrf)
-        actor = identity.actor_from_token(session, deps, token.strip(), Channel.HOTLINE)
-        if not actor.is_staff:
-            raise Unauthenticated("not a staff token", code="staff_token_invalid")
+        console_id, expires_at = identity.open_console_session(session, deps, token.strip())
+        actor = identity.actor_from_console_session(session, deps, console_id, Channel.HOTLINE)
+        session.commit()
     except Unauthenticated:
         error = view.t("This staff token is unknown or revoked.")
         return view.render("console/sign_in.html", StaffSignInPage(error), 401)
     except LinecloseError as exc:
         shown = StaffSignInPage(view.error_text(exc))
         return view.render("console/sign_in.html", shown, exc.status)
-    view.set_cookie(STAFF_COOKIE, token.strip(), 12 * 3600)
+    lifetime = int((expires_at - deps.clock.now()).total_seconds())
+    view.set_cookie(STAFF_COOKIE, console_id, max(1, lifetime))
     return view.redirect(home(actor))
 
 
 @router.post("/sign-out")
-def sign_out(request: Request, csrf: FormStr = "") -> Response:
-    view = page(request, session_token=request.cookies.get(STAFF_COOKIE, ""))
+def sign_out(request: Request, session: SessionDep, deps: DepsDep, csrf: FormStr = "") -> Response:
+    console_id = request.cookies.get(STAFF_COOKIE, "")
+    view = page(request, session_token=console_id)
     try:
         view.check_csrf(csrf)
     except LinecloseError:
         return view.redirect("/console/search")
+    identity.close_console_session(session, deps, console_id)
+    session.commit()
     view.set_cookie(STAFF_COOKIE, "")
     return view.redirect("/console")
