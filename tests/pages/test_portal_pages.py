@@ -135,7 +135,7 @@ def test_submit_needs_the_confirmation_then_leads_to_the_progress_page(
 
     submitted = browser.post(f"{path}/submit", data={**form, "confirm": "1"})
     assert submitted.status_code == 303
-    assert re.fullmatch(r"/portal/requests/LC-\d{4}-\w+", submitted.headers["location"])
+    assert re.fullmatch(r"/portal/requests/LC-\d{4}-[\w-]+", submitted.headers["location"])
     progress = page_of(browser.get(submitted.headers["location"]))
     assert isinstance(progress, ProgressPage)
     assert progress.req.status == "needs_action"  # the bill is still unpaid

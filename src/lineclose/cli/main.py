@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import signal
-import threading
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +13,7 @@ from rich.table import Table
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
+from lineclose.cli.demo import demo, run_server, served_settings
 from lineclose.cli.numbers import numbers_app
 from lineclose.cli.outbox import outbox_app
 from lineclose.cli.security import keys_app, retention_app
@@ -189,70 +188,12 @@ def serve(
     with_worker: Annotated[bool, typer.Option(help="run a worker thread in this process")] = False,
 ) -> None:
     """Serve the API (and a worker thread with --with-worker, as in the demo)."""
-    import uvicorn
-
-    from lineclose.web.app import create_app
-
-    lc = _app()
-    runner = Worker(lc.sessions, lc.deps) if with_worker else None
-    if runner:
-        threading.Thread(target=runner.run_forever, name="worker", daemon=True).start()
-    try:
-        # log_config=None keeps Lineclose's JSON logs; the access log comes from our middleware.
-        uvicorn.run(create_app(lc), host=host, port=port, log_config=None, access_log=False)
-    finally:
-        if runner:
-            runner.stop()
+    settings = served_settings(host, port)
+    configure_logging(settings.log_level, settings.log_format)
+    run_server(bootstrap(settings), host, port, with_worker)
 
 
-@app.command()
-def demo(
-    port: int = 8000,
-    fresh: Annotated[bool, typer.Option(help="start from an empty database")] = True,
-) -> None:
-    """Fresh SQLite database, demo data, staff tokens, then the API and a worker on loopback."""
-    settings = Settings()
-    db_path = Path(settings.database_url.removeprefix("sqlite:///"))
-    if fresh and settings.database_url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    upgrade_schema(settings.database_url)
-    seed()
-    lc = _app()
-    with lc.sessions.begin() as session:
-        tokens = {
-            role: create_staff_token(session, lc.deps.clock.now(), f"demo-{role.value}", role)
-            for role in (Role.AGENT, Role.REVIEWER, Role.ADMIN)
-        }
-    base = f"http://127.0.0.1:{port}"
-    curl = "curl"
-    console.rule("Lineclose demo")
-    console.print(f"Portal (subscribers): [bold]{base}/portal[/bold]")
-    console.print(
-        f"Console (staff):      [bold]{base}/console[/bold]  (sign in with a token below)"
-    )
-    console.print(f"API and its docs:     [bold]{base}/docs[/bold]")
-    for role, token in tokens.items():
-        console.print(f"{role.value:9} token: {token}", soft_wrap=True)
-    console.print(
-        "One-time codes and notices are printed in this terminal (the demo's SMS and e-mail)."
-    )
-    reviewer = tokens[Role.REVIEWER]
-    agent = tokens[Role.AGENT]
-    console.print("\nTry:")
-    # Printed unwrapped so each command can be copied as one line.
-    for command in (
-        f"{curl} -s -X POST {base}/api/v1/precheck -H 'Authorization: Bearer {agent}' "
-        "-H 'Content-Type: application/json' -d '{\"msisdn\": \"+8613800138002\"}'",
-        f"{curl} -s -X POST {base}/api/v1/closure-requests -H 'Authorization: Bearer {agent}' "
-        "-H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{\"msisdn\": "
-        '"+447911123457", "channel": "store", "identity": [{"method": "id_document_seen"}], '
-        '"refund_account": "GB82WEST12345698765432", "alternate_contact": "sam@example.org"}\'',
-        f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'",
-    ):
-        console.print(command, soft_wrap=True, markup=False, highlight=False)
-    console.rule()
-    serve(port=port, with_worker=True)
+app.command()(demo)
 
 
 @audit_app.command("verify")

@@ -69,6 +69,8 @@ class Subscriber(Base):
     id_number_masked: Mapped[str | None] = mapped_column(String(40))
     email_enc: Mapped[str | None] = mapped_column(Text)
     service_password_hash: Mapped[str | None] = mapped_column(String(200))
+    # zh_CN or en, chosen once; None follows the operator's default language.
+    language: Mapped[str | None] = mapped_column(String(8))
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -211,6 +213,7 @@ class ClosureRequest(Base):
     accept_etf: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_bindings: Mapped[list[Any]] = mapped_column(default=list)
     identity_methods: Mapped[list[Any]] = mapped_column(default=list)
+    identity_document: Mapped[str | None] = mapped_column(String(32))
     refund_account_enc: Mapped[str | None] = mapped_column(Text)
     refund_account_masked: Mapped[str | None] = mapped_column(String(64))
     alternate_contact_enc: Mapped[str | None] = mapped_column(Text)
@@ -378,4 +381,5 @@ class InboundSms(Base):
 
 # Models in their own modules register on Base when this module is imported.
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
+from lineclose.db.models_caller import CallerVerification as CallerVerification  # noqa: E402
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402

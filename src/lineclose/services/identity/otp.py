@@ -17,7 +17,7 @@ from lineclose.security.secrets_hashing import code_digest, new_numeric_code, sa
 from lineclose.services import ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity.sessions import open_session
-from lineclose.services.lines import find_line, parse_msisdn, profile_of
+from lineclose.services.lines import find_line, profile_of, resolve_msisdn
 from lineclose.services.notices import enqueue_email, enqueue_sms
 
 SIGN_IN = "sign_in"
@@ -49,7 +49,7 @@ def start_otp(
     """
     if purpose not in PURPOSES:
         raise InvalidInput("purpose must be sign_in or password_reset", code="invalid_purpose")
-    msisdn = parse_msisdn(raw_msisdn)
+    msisdn = resolve_msisdn(session, raw_msisdn)
     for limit in ratelimits.otp_limits(deps):
         ratelimits.consume(session, deps, limit, msisdn)
     line = find_line(session, msisdn)

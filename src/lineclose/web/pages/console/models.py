@@ -69,6 +69,8 @@ class LinePage:
     error: str | None = None
     error_field: str | None = None
     verified: list[str] | None = None
+    # The server-side verification's handle; the secret the caller gave is never in the page.
+    verification: str | None = None
     reset: dict[str, Any] = field(
         default_factory=lambda: {"document_seen": False, "document_kind": ""}
     )
