@@ -136,7 +136,7 @@ def print_banner(base: str, stories: list[DemoLine], tokens: dict[Role, str]) ->
         "-H 'Content-Type: application/json' -d '{\"msisdn\": \"+8613800138002\"}'",
         f"curl -s -X POST {base}/api/v1/closure-requests -H 'Authorization: Bearer {agent}' "
         "-H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{\"msisdn\": "
-        '"+447911123457", "channel": "store", "identity": [{"method": "id_document_seen"}], '
+        '"+447911123457", "channel": "store", "identity": [{"method": "id_document_seen", "value": "passport"}], '
         '"refund_account": "GB82WEST12345698765432", "alternate_contact": "sam@example.org"}\'',
         f"curl -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'",
         ".venv/bin/lineclose precheck +8613800138002",

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from lineclose import __version__
 from lineclose.bootstrap import App
-from lineclose.web import operations
+from lineclose.web import api_docs, operations
 from lineclose.web.api import calendar, camara, problems, reassigned, sms_hooks
 from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
@@ -28,6 +28,8 @@ def create_app(app: App) -> FastAPI:
         version=__version__,
         description="Close mobile lines end to end: precheck, identity, review, execution, "
         "certificate, number aging.",
+        docs_url=None,
+        redoc_url=None,
     )
     api.state.lineclose = app
     problems.install(api, pages=signin.error_page)
@@ -42,6 +44,7 @@ def create_app(app: App) -> FastAPI:
     api.include_router(portal.router)
     api.include_router(console.router)
     api.include_router(public.router)
+    api_docs.install(api)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"], response_model=Health)
