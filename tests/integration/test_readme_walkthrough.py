@@ -175,9 +175,7 @@ def test_the_readme_walkthrough_runs_as_written_against_the_demo(
     reference = reader.filled["LC-2026-XXXXX-XXXXX"]
     with app.sessions() as session:
         closed = session.execute(
-            select(models.ClosureRequest.status).where(
-                models.ClosureRequest.reference == reference
-            )
+            select(models.ClosureRequest.status).where(models.ClosureRequest.reference == reference)
         ).scalar_one()
     assert closed == "closed"
     status_output = next(a for c, a in reader.answers if c.startswith(".venv/bin/lineclose status"))

@@ -22,6 +22,7 @@ from lineclose.services.seed import DemoLine, register_lines_in_hlr, seed_demo
 from lineclose.worker.dispatcher import Worker
 
 console = Console()
+DEMO_ROLES = (Role.AGENT, Role.REVIEWER, Role.ADMIN)
 
 
 def port_in_use(host: str, port: int) -> bool:
@@ -106,7 +107,7 @@ def demo(
     with lc.sessions.begin() as session:
         tokens = {
             role: create_staff_token(session, lc.deps.clock.now(), f"demo-{role.value}", role)
-            for role in (Role.AGENT, Role.REVIEWER, Role.ADMIN)
+            for role in DEMO_ROLES
         }
     print_banner(settings.public_base_url, stories, tokens)
     run_server(lc, host, port, with_worker=True)

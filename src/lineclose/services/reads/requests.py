@@ -70,6 +70,7 @@ def request_view(session: Session, deps: Deps, request: models.ClosureRequest) -
         requested_date=request.requested_date.isoformat() if request.requested_date else None,
         accept_etf=request.accept_etf,
         identity_methods=list(request.identity_methods or []),
+        identity_document=request.identity_document,
         blockers=request.blockers,
         rejection=request.rejection,
         quote=request.quote,

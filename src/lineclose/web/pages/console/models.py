@@ -95,6 +95,7 @@ class RequestPage:
     error_field: str | None = None
     notice: str | None = None
     form: dict[str, Any] = field(default_factory=dict)
+    document_kinds: dict[str, str] = field(default_factory=lambda: dict(DOCUMENT_KINDS))
 
 
 @dataclass(frozen=True)
