@@ -64,5 +64,10 @@ class Settings(BaseSettings):
         description="shared secret Kannel's get-url and dlr-url carry as ?secret=; "
         "the callbacks refuse every call while it is unset",
     )
+    supervisor_emails: str = Field(
+        default="",
+        description="comma-separated addresses told by e-mail of every review escalated "
+        "past its due date",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

@@ -202,6 +202,10 @@ NOTICES: Final[dict[str, str]] = {
         "Certificate verification code: {verification_code}."
     ),
     "email_subject": "{operator}: line closure {reference}",
+    "review_escalated": (
+        "Closure request {reference} ({operator}, line {msisdn}) was due for review by {date} "
+        "and is escalated. Assign a reviewer: {url}"
+    ),
     "third_party_closed": (
         "Notice from {operator}: the mobile number {msisdn} was closed on {date} and may be "
         "reassigned to someone else after the holding period. Please unbind it from the "
