@@ -170,3 +170,15 @@ def test_the_console_search_finds_a_number_typed_in_national_form(app: App, line
         found = page_of(agent.post("/console/search", data={"q": national, "csrf": token}))
         assert isinstance(found, SearchPage)
         assert [line.id for line in found.lines] == [lines.billed_id]
+
+
+def test_the_audit_trail_reads_in_the_staff_members_language(app: App, lines: Lines) -> None:
+    with new_client(app) as client:
+        reference = submitted_in_store(client, app, lines.clean)
+    with console_client(app, staff_token(app, Role.REVIEWER)) as reviewer:
+        reviewer.headers["Accept-Language"] = "zh-CN"
+        html = reviewer.get(f"/console/requests/{reference}").text
+    trail = html.split("<tbody>")[-1]
+    assert "审核中" in trail or "待审核" in trail  # under_review, as the state label reads
+    assert "to=under_review" not in trail and "channel=store" not in trail
+    assert "营业厅" in trail  # the channel, translated

@@ -84,6 +84,9 @@ class AuditRow(View):
     actor: str
     action: str
     details: str
+    items: list[tuple[str, str]] = Field(
+        default_factory=list, description="the details as (name, value) pairs, for translation"
+    )
 
 
 class RequestSummary(View):

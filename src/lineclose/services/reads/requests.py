@@ -220,6 +220,7 @@ def audit_trail(session: Session, actor: Actor, reference: str) -> list[AuditRow
             actor=a.actor,
             action=a.action,
             details=", ".join(f"{k}={v}" for k, v in sorted(a.details.items()) if k != "reasons"),
+            items=[(k, str(v)) for k, v in sorted(a.details.items()) if k != "reasons"],
         )
         for a in entries
     ]

@@ -113,6 +113,7 @@ CHANNEL_LABELS: dict[str, str] = {
     "store": "Store",
     "sms": "SMS",
     "api": "API",
+    "console": "Console",
     "bulk": "Bulk",
     "system": "System",
 }
@@ -122,6 +123,35 @@ METHOD_LABELS: dict[str, str] = {
     "service_password": "Service password",
     "id_number": "ID number",
     "id_document_seen": "ID document seen",
+}
+
+# Audit actions and the names of their details, as staff read them in the console.
+AUDIT_ACTIONS: dict[str, str] = {
+    "request.submit": "Submitted",
+    "request.raise_blockers": "Blockers found",
+    "request.queue_for_review": "Queued for review",
+    "request.resubmit": "Resubmitted",
+    "request.approve": "Approved",
+    "request.record_first_approval": "First approval recorded",
+    "request.reject": "Rejected",
+    "request.schedule": "Scheduled",
+    "request.execute": "Execution started",
+    "request.complete": "Closed",
+    "request.withdraw": "Withdrawn",
+    "request.assigned": "Assigned",
+    "request.escalated": "Escalated",
+    "request.settled": "Settled",
+}
+
+AUDIT_FIELDS: dict[str, str] = {
+    "from": "From",
+    "to": "To",
+    "channel": "Channel",
+    "review_due_on": "Review due by",
+    "refund_minor": "Refund",
+    "amount_due_minor": "Amount still owed",
+    "policy": "Policy",
+    "note": "Note",
 }
 
 LABELS: dict[str, dict[str, str]] = {
@@ -136,6 +166,8 @@ LABELS: dict[str, dict[str, str]] = {
     "advice": BINDING_ADVICE,
     "channel": CHANNEL_LABELS,
     "method": METHOD_LABELS,
+    "audit_action": AUDIT_ACTIONS,
+    "audit_field": AUDIT_FIELDS,
 }
 
 
