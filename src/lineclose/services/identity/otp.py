@@ -17,7 +17,8 @@ from lineclose.security.secrets_hashing import code_digest, new_numeric_code, sa
 from lineclose.services import ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity.sessions import open_session
-from lineclose.services.lines import find_line, profile_of, resolve_msisdn
+from lineclose.services.language import line_locale
+from lineclose.services.lines import find_line, resolve_msisdn
 from lineclose.services.notices import enqueue_email, enqueue_sms
 
 SIGN_IN = "sign_in"
@@ -81,7 +82,6 @@ def start_otp(
     )
     session.add(challenge)
     session.flush()
-    profile = profile_of(line.operator)
     send = enqueue_email if alternate else enqueue_sms
     send(
         session,
@@ -89,7 +89,7 @@ def start_otp(
         key=f"otp:{challenge.public_id}",
         to=alternate or line.msisdn,
         notice="otp_sms",
-        locale=profile.locale,
+        locale=line_locale(line),
         values={
             "operator": line.operator.name,
             "code": code,

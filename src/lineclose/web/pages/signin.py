@@ -18,7 +18,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError, Unauthenticated
-from lineclose.services import identity
+from lineclose.services import identity, language
 from lineclose.services.access import Action, allowed
 from lineclose.services.context import Actor, Channel, Deps
 from lineclose.services.reads.lines import subscriber_locale
@@ -114,7 +114,8 @@ def subscriber_page(request: Request, session: SessionDep, deps: DepsDep) -> Sig
     except Unauthenticated:
         raise SignInRequired("/portal", SUBSCRIBER_COOKIE) from None
     locale = subscriber_locale(session, actor)
-    return Signed(actor, page(request, locale, token), session, deps)
+    stored = language.stored_language(session, actor)
+    return Signed(actor, page(request, locale, token, stored), session, deps)
 
 
 def staff_page(request: Request, session: SessionDep, deps: DepsDep) -> Signed:
