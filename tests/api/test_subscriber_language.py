@@ -3,13 +3,14 @@ and rejection SMS say the reason and the remedy in words, never a raw code."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from lineclose.bootstrap import App
 from lineclose.db import models
+from lineclose.ports.clock import FrozenClock
 from lineclose.services.context import Role
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import sign_in, staff
@@ -61,3 +62,21 @@ def test_a_rejection_sms_gives_the_reason_and_the_remedy_in_words(
     assert "身份信息与机主信息不符" in sms  # the reason, in the holder's Chinese
     assert "请核对信息后重新提交" in sms  # and its remedy
     assert not [code for code in CODES if code in sms]
+
+
+def test_a_subscriber_chooses_the_language_over_the_api_and_codes_follow_it(
+    app: App, client: TestClient, worker: Worker, clock: FrozenClock
+) -> None:
+    msisdn = new_line(app)
+    me = sign_in(client, app, worker, msisdn)
+    refused = client.put("/api/v1/me/language", json={"language": "fr"}, headers=me)
+    assert refused.status_code == 422
+    chosen = client.put("/api/v1/me/language", json={"language": "en"}, headers=me)
+    assert chosen.status_code == 200 and chosen.json() == {"language": "en"}
+    staff_tried = client.put(
+        "/api/v1/me/language", json={"language": "en"}, headers=staff(app, Role.AGENT)
+    )
+    assert staff_tried.status_code == 403
+    clock.advance(timedelta(minutes=2))  # past the resend pause
+    sign_in(client, app, worker, msisdn)
+    assert texts_to(app, msisdn)[-1].startswith("Your ")  # the code SMS, now in English

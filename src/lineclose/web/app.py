@@ -10,7 +10,14 @@ from pydantic import BaseModel
 from lineclose import __version__
 from lineclose.bootstrap import App
 from lineclose.web import api_docs, operations
-from lineclose.web.api import calendar, camara, problems, reassigned, sms_hooks
+from lineclose.web.api import (
+    calendar,
+    camara,
+    language_routes,
+    problems,
+    reassigned,
+    sms_hooks,
+)
 from lineclose.web.api.routes import router
 from lineclose.web.api.tmf622 import tmf622
 from lineclose.web.pages import console, portal, public, signin
@@ -35,6 +42,7 @@ def create_app(app: App) -> FastAPI:
     problems.install(api, pages=signin.error_page)
     signin.install(api)
     api.include_router(router)
+    api.include_router(language_routes.router)
     api.include_router(camara.router)
     api.include_router(reassigned.router)
     api.include_router(sms_hooks.router)
