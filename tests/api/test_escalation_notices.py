@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 from lineclose.bootstrap import App
 from lineclose.config import Settings
 from lineclose.ports.clock import FrozenClock
+from lineclose.services.context import Role
 from lineclose.worker.dispatcher import Worker
-from tests.api.helpers import sign_in
+from tests.api.helpers import sign_in, staff
 from tests.api.test_lifecycle_rules import new_line, submit
 
 SUPERVISORS = ("duty@operator.example", "lead@operator.example")
@@ -41,3 +42,9 @@ def test_supervisors_are_told_by_e_mail_when_a_review_is_escalated(
         assert ref in message.body and f"/console/requests/{ref}" in message.body
         assert msisdn not in message.body  # the number is masked
         assert "升级" in message.body  # a Chinese operator's supervisors read Chinese
+    # And the console tells supervisors on every page how many escalations wait.
+    token = staff(app, Role.SUPERVISOR, "duty")["Authorization"].removeprefix("Bearer ")
+    client.cookies.set("lc_staff", token)
+    page = client.get("/console/search")
+    assert page.status_code == 200
+    assert 'id="escalated-count">1</span>' in page.text
