@@ -14,7 +14,7 @@ from lineclose.ports.clock import FrozenClock
 from lineclose.services.context import Role
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import sign_in, staff
-from tests.api.test_lifecycle_rules import new_line, submit
+from tests.api.test_lifecycle_rules import AUTO, new_line, submit
 
 CODES = ("ARREARS", "BINDINGS_PRESENT", "ID_MISMATCH", "VERIFY_IDENTITY", "PAY_ARREARS")
 
@@ -80,3 +80,22 @@ def test_a_subscriber_chooses_the_language_over_the_api_and_codes_follow_it(
     clock.advance(timedelta(minutes=2))  # past the resend pause
     sign_in(client, app, worker, msisdn)
     assert texts_to(app, msisdn)[-1].startswith("Your ")  # the code SMS, now in English
+
+
+def test_the_certificate_is_issued_in_the_subscribers_chosen_language(
+    app: App, client: TestClient, worker: Worker
+) -> None:
+    msisdn = new_line(app, auto=AUTO)  # a Chinese operator that approves clean requests at once
+    me = sign_in(client, app, worker, msisdn)
+    assert client.put("/api/v1/me/language", json={"language": "en"}, headers=me).status_code == 200
+    reference = submit(client, me, msisdn)["reference"]
+    worker.run_until_idle()
+    with app.sessions() as session:
+        request = session.execute(
+            select(models.ClosureRequest).where(models.ClosureRequest.reference == reference)
+        ).scalar_one()
+        assert request.status == "closed"
+        certificate = session.execute(select(models.Certificate)).scalar_one()
+        assert certificate.content["locale"] == "en"
+    closed_notice = [m for m in app.deps.email.sent if m.to == "someone@example.org"]  # type: ignore[attr-defined]
+    assert closed_notice and "has been closed" in closed_notice[-1].body
