@@ -7,6 +7,7 @@ import re
 import socket
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from rich.console import Console
 from typer.testing import CliRunner
@@ -30,8 +31,7 @@ def test_the_demo_and_the_command_line_use_the_same_database_by_default() -> Non
     assert "LINECLOSE_DATA_KEY_FILE" not in makefile
     assert re.search(r"lineclose demo --port \$\(PORT\)", makefile)
     assert re.search(r"^PORT \?= 8000$", makefile, flags=re.MULTILINE)
-    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert defaults.database_url == "sqlite:///var/lineclose.db"
+    assert Settings.model_fields["database_url"].default == "sqlite:///var/lineclose.db"
 
 
 def test_the_demo_refuses_a_busy_port_and_says_how_to_pick_another(tmp_path: Path) -> None:
@@ -51,8 +51,11 @@ def test_the_demo_refuses_a_busy_port_and_says_how_to_pick_another(tmp_path: Pat
     assert database.read_text() == "keep me"  # refused before anything was wiped
 
 
-def test_links_in_certificates_follow_the_port_served_unless_a_public_url_is_set() -> None:
-    served = demo_cli.served_settings("127.0.0.1", 8100, Settings(_env_file=None))  # type: ignore[call-arg]
+def test_links_in_certificates_follow_the_port_served_unless_a_public_url_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LINECLOSE_PUBLIC_BASE_URL", raising=False)
+    served = demo_cli.served_settings("127.0.0.1", 8100, Settings())
     assert served.public_base_url == "http://127.0.0.1:8100"
     behind_proxy = Settings(public_base_url="https://close.example.com")
     assert (
