@@ -31,9 +31,9 @@ def test_precheck_messages_and_quote_labels_follow_accept_language(
         lang: next(b for b in a["blockers"] if b["code"] == "ARREARS")
         for lang, a in answers.items()
     }
-    assert arrears["zh-CN"]["message"] == "存在未缴账单时无法注销。"
+    assert arrears["zh-CN"]["message"] == "有1张未缴账单：请在注销前缴清。"  # noqa: RUF001
     assert arrears["zh-CN"]["title"] != arrears["en-GB"]["title"] == "Unpaid bills"
-    assert "unpaid bill" in arrears["en-GB"]["message"]
+    assert arrears["en-GB"]["message"] == "1 unpaid bill: pay it before closing."  # no "(s)"
     assert chinese["quote"]["labels"]["total_charges_minor"] == "费用合计"
     assert english["quote"]["labels"]["total_charges_minor"] == "Total charges"
     assert chinese["quote"]["total_charges_minor"] == english["quote"]["total_charges_minor"]

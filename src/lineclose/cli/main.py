@@ -24,6 +24,7 @@ from lineclose.services import precheck as precheck_service
 from lineclose.services.admin import audit_chain, upgrade_schema
 from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import create_staff_token
+from lineclose.services.language import ENGLISH, localized_eligibility
 from lineclose.services.reads.fleet import operator_by_code
 from lineclose.services.reads.requests import request_by_reference
 from lineclose.services.seed import register_lines_in_hlr, seed_demo
@@ -130,7 +131,7 @@ def precheck(
             )
     except LinecloseError as exc:
         _fail(exc)
-    view = eligibility_view(result)
+    view = localized_eligibility(eligibility_view(result), ENGLISH)
     table = Table("blocker", "why", "remedy")
     for blocker in view["blockers"]:
         remedies = "; ".join(

@@ -6,6 +6,8 @@ SMS, the certificate and the portal all ask `line_locale` rather than the operat
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
@@ -13,7 +15,16 @@ from lineclose.errors import InvalidInput, Unauthenticated
 from lineclose.i18n import SUPPORTED_LOCALES, normalize_locale, translator
 from lineclose.services.context import Actor, Deps
 from lineclose.services.lines import profile_of
-from lineclose.wording import BLOCKER_ACTIONS, REASON_TEXT, REMEDY_TEXT
+from lineclose.wording import (
+    BLOCKER_ACTIONS,
+    BLOCKER_MEANINGS,
+    BLOCKER_TITLES,
+    REASON_TEXT,
+    REMEDY_TEXT,
+    WARNING_TEXT,
+)
+
+ENGLISH = "en"
 
 
 def line_locale(line: models.Line) -> str:
@@ -72,3 +83,69 @@ def rejection_words(reasons: list[dict[str, str]], locale: str) -> str:
         remedy = REMEDY_TEXT.get(reason.get("remedy", ""))
         said.append(f"{why} {words.gettext(remedy)}" if remedy else why)
     return " ".join(said)
+
+
+QUOTE_LABELS: dict[str, str] = {
+    "prorated_fee_minor": "Prorated monthly fee",
+    "unbilled_usage_minor": "Usage not yet billed",
+    "early_termination_fee_minor": "Early termination fee",
+    "total_charges_minor": "Total charges",
+    "paid_credit_minor": "Paid credit",
+    "refund_fee_minor": "Refund fee",
+    "refund_minor": "Refund",
+    "amount_due_minor": "Amount still owed",
+}
+
+# Blockers whose message counts things, with the plural forms of each language (Babel).
+COUNTED: dict[str, tuple[str, str, str]] = {
+    "ARREARS": (
+        "PAY_ARREARS",
+        "{count} unpaid bill: pay it before closing.",
+        "{count} unpaid bills: pay them before closing.",
+    ),
+    "BINDINGS_PRESENT": (
+        "UNBIND",
+        "{count} service still uses this number: unbind it first.",
+        "{count} services still use this number: unbind them first.",
+    ),
+}
+
+
+def counted_message(code: str, blocker: dict[str, Any], locale: str) -> str | None:
+    if code not in COUNTED:
+        return None
+    remedy_code, singular, plural = COUNTED[code]
+    items: list[Any] = next(
+        (r.get("items", []) for r in blocker["remedies"] if r["code"] == remedy_code), []
+    )
+    if not items:
+        return None
+    count = len(items)
+    return translator(locale).ngettext(singular, plural, count).format(count=count)
+
+
+def localized_eligibility(view: dict[str, Any], locale: str) -> dict[str, Any]:
+    """Blockers gain a title, and messages and quote labels are put in `locale`."""
+    words = translator(locale)
+    english = locale == ENGLISH
+    blockers = []
+    for blocker in view["blockers"]:
+        code = blocker["code"]
+        shown = {**blocker, "title": words.gettext(BLOCKER_TITLES.get(code, code))}
+        counted = counted_message(code, blocker, locale)
+        if counted is not None:
+            shown["message"] = counted
+        elif not english and code in BLOCKER_MEANINGS:
+            shown["message"] = words.gettext(BLOCKER_MEANINGS[code])
+        blockers.append(shown)
+    warnings = [
+        {**w, "message": words.gettext(WARNING_TEXT[w["code"]])}
+        if not english and w["code"] in WARNING_TEXT
+        else w
+        for w in view["warnings"]
+    ]
+    quote = {
+        **view["quote"],
+        "labels": {k: words.gettext(v) for k, v in QUOTE_LABELS.items() if k in view["quote"]},
+    }
+    return {**view, "blockers": blockers, "warnings": warnings, "quote": quote}
