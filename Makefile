@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-export LINECLOSE_DATABASE_URL ?= sqlite:///var/demo.db
-export LINECLOSE_DATA_KEY_FILE ?= var/data.key
+# The demo uses the command line's own defaults (var/lineclose.db, var/data.key), so
+# `.venv/bin/lineclose precheck ...` in another terminal reads the demo's database.
+PORT ?= 8000
 
 .PHONY: setup system-deps demo test test-fast lint typecheck bench bench-quick screenshots clean
 
@@ -19,7 +20,7 @@ system-deps:
 	@bash scripts/install-system-deps.sh
 
 demo: setup
-	$(BIN)/lineclose demo
+	$(BIN)/lineclose demo --port $(PORT)
 
 test: setup
 	@bash scripts/run-tests.sh

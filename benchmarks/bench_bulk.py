@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from common import Figure, migrated_app, scratch_database, seed_lines, timed
-from lineclose.services.closure import approve
 from sqlalchemy import Engine, create_engine, func, insert, select
 
 from lineclose.cli.bulk import run_close
 from lineclose.db import models
 from lineclose.db.migrate import upgrade
 from lineclose.services.bulk import bulk_precheck
+from lineclose.services.closure import approve
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.worker.dispatcher import Worker
 

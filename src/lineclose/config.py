@@ -112,5 +112,10 @@ class Settings(BaseSettings):
         description="where rate-limit counters live: memory:// (one process) or "
         "redis://host:port (shared by every process)",
     )
+    supervisor_emails: str = Field(
+        default="",
+        description="comma-separated addresses told by e-mail of every review escalated "
+        "past its due date",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"

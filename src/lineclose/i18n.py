@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
+from babel.dates import get_timezone_gmt
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, get_currency_precision, is_currency
@@ -35,6 +36,7 @@ __all__ = [
     "Translator",
     "format_date",
     "format_datetime",
+    "format_datetime_with_zone",
     "format_money",
     "negotiate_locale",
     "normalize_locale",
@@ -202,6 +204,10 @@ NOTICES: Final[dict[str, str]] = {
         "Certificate verification code: {verification_code}."
     ),
     "email_subject": "{operator}: line closure {reference}",
+    "review_escalated": (
+        "Closure request {reference} ({operator}, line {msisdn}) was due for review by {date} "
+        "and is escalated. Assign a reviewer: {url}"
+    ),
     "third_party_closed": (
         "Notice from {operator}: the mobile number {msisdn} was closed on {date} and may be "
         "reassigned to someone else after the holding period. Please unbind it from the "
@@ -281,3 +287,11 @@ def format_datetime(value: datetime, tz_name: str, locale: str, format: str = "m
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(f"unknown time zone {tz_name!r}") from None
     return _babel_format_datetime(value, format=format, tzinfo=zone, locale=_require_locale(locale))
+
+
+def format_datetime_with_zone(value: datetime, tz_name: str, locale: str) -> str:
+    """Short wall-clock time in ``tz_name`` followed by its UTC offset, e.g. ``GMT+08:00``."""
+    local = value.astimezone(ZoneInfo(tz_name)) if value.tzinfo else value
+    shown = format_datetime(value, tz_name, locale, format="short")
+    offset = get_timezone_gmt(local, width="long", locale=_require_locale(locale))
+    return f"{shown} ({offset})"

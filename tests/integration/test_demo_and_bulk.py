@@ -26,8 +26,9 @@ def blockers(app: App, msisdn: str) -> set[str]:
 def test_the_demo_data_shows_every_blocker(app: App) -> None:
     with app.sessions.begin() as session:
         stories = seed_demo(session, app.deps)
-    assert len(stories) == 9
-    assert blockers(app, "+8613800138001") == {"IDENTITY_NOT_VERIFIED"}
+    assert len(stories) == 11
+    for clean in ("+8613800138001", "+8613800138007", "+8613800138008"):
+        assert blockers(app, clean) == {"IDENTITY_NOT_VERIFIED"}
     assert "ARREARS" in blockers(app, "+8613800138002")
     assert "COMMITMENT_ACTIVE" in blockers(app, "+8613800138003")
     assert "BINDINGS_PRESENT" in blockers(app, "+8613800138004")

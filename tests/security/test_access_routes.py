@@ -29,7 +29,12 @@ API_PREFIXES = ("/api/", "/number-recycling/", "/tmf-api/")
 SECRET_CHECKED = ("/api/v1/sms/",)
 # Routes acting on the caller's own session only: there is no other subscriber's thing to reach.
 # CAMARA's three-legged token names its own number and refuses any other identifier (422).
-SELF_ONLY = {"/api/v1/auth/sign-out", "/api/v1/auth/password", "/number-recycling/v0.2/check"}
+SELF_ONLY = {
+    "/api/v1/auth/sign-out",
+    "/api/v1/auth/password",
+    "/api/v1/me/language",
+    "/number-recycling/v0.2/check",
+}
 STAFF_ROLES = (Role.AGENT, Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN)
 
 

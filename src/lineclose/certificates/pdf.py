@@ -119,6 +119,8 @@ class CertificateView:
     verification_code: str
     verify_url: str
     locale: str
+    # Charges the paid credit did not cover: still owed after closure, on the final bill.
+    amount_due_minor: int = 0
 
     def __post_init__(self) -> None:
         for name in ("operator_name", "reference", "verification_code"):
@@ -283,11 +285,20 @@ def _draw(canvas: Canvas, view: CertificateView, tr: Translator, font: str) -> N
         page.amount(_("No charges"), money(0), color=MUTED)
     page.amount(_("Total charges"), money(view.total_charges_minor), size=11.5)
     page.amount(_("Paid credit"), money(view.paid_credit_minor))
-    page.amount(_("Refund"), money(view.refund_minor), size=11.5)
-    if view.refund_minor > 0 and view.refund_destination_masked:
-        page.field(_("Refund destination"), view.refund_destination_masked)
-    elif view.refund_minor == 0:
-        page.field(_("Refund destination"), _("No refund due"))
+    if view.amount_due_minor > 0:
+        # Nothing is refunded when charges exceed the credit: these two rows take the place
+        # of the refund's, so the page holds as many charge lines as before.
+        page.amount(_("Amount still owed"), money(view.amount_due_minor), size=11.5)
+        page.field(
+            _("How to pay"),
+            _("with the final bill, quoting {reference}").format(reference=view.reference),
+        )
+    else:
+        page.amount(_("Refund"), money(view.refund_minor), size=11.5)
+        if view.refund_minor > 0 and view.refund_destination_masked:
+            page.field(_("Refund destination"), view.refund_destination_masked)
+        elif view.refund_minor == 0:
+            page.field(_("Refund destination"), _("No refund due"))
 
     if page.y < PANEL_Y + PANEL_HEIGHT + 8:
         raise ValueError("certificate content does not fit on one page")

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import signal
-import threading
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,9 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from lineclose.bootstrap import App, bootstrap
-from lineclose.cli import channels, demo_sms
+from lineclose.cli import channels
 from lineclose.cli.bulk import bulk_app
 from lineclose.cli.calendar import calendar_app
+from lineclose.cli.demo import demo, run_processes, run_server, served_settings
 from lineclose.cli.money import money_app
 from lineclose.cli.numbers import numbers_app
 from lineclose.cli.operator_admin import register as register_data_in
@@ -29,6 +28,7 @@ from lineclose.services import precheck as precheck_service
 from lineclose.services.admin import audit_chain, upgrade_schema
 from lineclose.services.context import Actor, Channel, Role, Scope
 from lineclose.services.identity import create_staff_token
+from lineclose.services.language import ENGLISH, localized_eligibility
 from lineclose.services.reads.bulk_lines import operator_by_code
 from lineclose.services.reads.requests import request_by_reference
 from lineclose.services.seed import register_lines_in_hlr, seed_demo
@@ -144,7 +144,7 @@ def precheck(
             )
     except LinecloseError as exc:
         _fail(exc)
-    view = eligibility_view(result)
+    view = localized_eligibility(eligibility_view(result), ENGLISH)
     table = Table("blocker", "why", "remedy")
     for blocker in view["blockers"]:
         remedies = "; ".join(
@@ -205,82 +205,15 @@ def serve(
     ] = 1,
 ) -> None:
     """Serve the API (and a worker thread with --with-worker, as in the demo)."""
-    import uvicorn
-
-    lc = _app()
-    runner = Worker(lc.sessions, lc.deps) if with_worker else None
-    if runner:
-        threading.Thread(target=runner.run_forever, name="worker", daemon=True).start()
-    try:
-        # A factory, so each of the N processes builds its own app, engine and pool.
-        # log_config=None keeps Lineclose's JSON logs; the access log comes from our middleware.
-        # proxy_headers=False: uvicorn would trust X-Forwarded-For from loopback; the app
-        # resolves it itself, through LINECLOSE_TRUSTED_PROXIES only (web/client_address.py).
-        uvicorn.run(
-            "lineclose.web.app:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_config=None,
-            access_log=False,
-            proxy_headers=False,
-        )
-    finally:
-        if runner:
-            runner.stop()
+    settings = served_settings(host, port)
+    configure_logging(settings.log_level, settings.log_format)
+    if workers > 1:
+        run_processes(settings, host, port, workers, with_worker)
+    else:
+        run_server(bootstrap(settings), host, port, with_worker)
 
 
-@app.command()
-def demo(
-    port: int = 8000,
-    fresh: Annotated[bool, typer.Option(help="start from an empty database")] = True,
-) -> None:
-    """Fresh SQLite database, demo data, staff tokens, then the API and a worker on loopback."""
-    sms_secret = demo_sms.ensure_callback_secret()
-    settings = Settings()
-    db_path = Path(settings.database_url.removeprefix("sqlite:///"))
-    if fresh and settings.database_url.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    upgrade_schema(settings.database_url)
-    seed()
-    lc = _app()
-    with lc.sessions.begin() as session:
-        tokens = {
-            role: create_staff_token(session, lc.deps.clock.now(), f"demo-{role.value}", role)
-            for role in (Role.AGENT, Role.REVIEWER, Role.ADMIN)
-        }
-    base = f"http://127.0.0.1:{port}"
-    curl = "curl"
-    console.rule("Lineclose demo")
-    console.print(f"Portal (subscribers): [bold]{base}/portal[/bold]")
-    console.print(
-        f"Console (staff):      [bold]{base}/console[/bold]  (sign in with a token below)"
-    )
-    console.print(f"API and its docs:     [bold]{base}/docs[/bold]")
-    for role, token in tokens.items():
-        console.print(f"{role.value:9} token: {token}", soft_wrap=True)
-    console.print(
-        "One-time codes and notices are printed in this terminal (the demo's SMS and e-mail)."
-    )
-    reviewer = tokens[Role.REVIEWER]
-    agent = tokens[Role.AGENT]
-    console.print("\nTry:")
-    # Printed unwrapped so each command can be copied as one line.
-    for command in (
-        f"{curl} -s -X POST {base}/api/v1/precheck -H 'Authorization: Bearer {agent}' "
-        "-H 'Content-Type: application/json' -d '{\"msisdn\": \"+8613800138002\"}'",
-        f"{curl} -s -X POST {base}/api/v1/closure-requests -H 'Authorization: Bearer {agent}' "
-        "-H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' -d '{\"msisdn\": "
-        '"+447911123457", "channel": "store", "identity": [{"method": "id_document_seen"}], '
-        '"refund_account": "GB82WEST12345698765432", "alternate_contact": "sam@example.org"}\'',
-        f"{curl} -s {base}/api/v1/closure-requests -H 'Authorization: Bearer {reviewer}'",
-    ):
-        console.print(command, soft_wrap=True, markup=False, highlight=False)
-    demo_sms.print_banner(console, base, sms_secret)
-    console.rule()
-    serve(port=port, with_worker=True)
+app.command()(demo)
 
 
 @audit_app.command("verify")

@@ -69,6 +69,8 @@ class Subscriber(Base):
     id_number_masked: Mapped[str | None] = mapped_column(String(40))
     email_enc: Mapped[str | None] = mapped_column(Text)
     service_password_hash: Mapped[str | None] = mapped_column(String(200))
+    # zh_CN or en, chosen once; None follows the operator's default language.
+    language: Mapped[str | None] = mapped_column(String(8))
     erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
@@ -213,6 +215,7 @@ class ClosureRequest(Base):
     accept_etf: Mapped[bool] = mapped_column(Boolean, default=False)
     acknowledged_bindings: Mapped[list[Any]] = mapped_column(default=list)
     identity_methods: Mapped[list[Any]] = mapped_column(default=list)
+    identity_document: Mapped[str | None] = mapped_column(String(32))
     refund_account_enc: Mapped[str | None] = mapped_column(Text)
     refund_account_masked: Mapped[str | None] = mapped_column(String(64))
     alternate_contact_enc: Mapped[str | None] = mapped_column(Text)
@@ -397,5 +400,6 @@ from lineclose.db import models_fleet as models_fleet  # noqa: E402
 from lineclose.db import models_money as models_money  # noqa: E402  (payouts, debts, webhooks)
 from lineclose.db import models_sweeps as _models_sweeps  # noqa: E402,F401
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
+from lineclose.db.models_caller import CallerVerification as CallerVerification  # noqa: E402
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402
 from lineclose.db.models_staff_sessions import StaffSession as StaffSession  # noqa: E402

@@ -60,6 +60,7 @@ def pdf_view(certificate: models.Certificate, verify_url: str) -> CertificateVie
         verification_code=certificate.code,
         verify_url=verify_url,
         locale=content.get("locale", "en"),
+        amount_due_minor=int(quote.get("amount_due_minor", 0)),
     )
 
 

@@ -41,6 +41,7 @@ class Channel(StrEnum):
     STORE = "store"
     SMS = "sms"
     API = "api"
+    CONSOLE = "console"
     BULK = "bulk"
     SYSTEM = "system"
 

@@ -34,6 +34,7 @@ from lineclose.ports.messaging import EmailMessage, SmsMessage
 from lineclose.services.closure.transitions import transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.debts import open_debt
+from lineclose.services.language import line_locale
 from lineclose.services.lines import line_facts, local_today, profile_of
 from lineclose.services.notices import enqueue_email, enqueue_to_contact
 from lineclose.services.sms_callbacks import delivery_reports
@@ -188,7 +189,7 @@ def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
             content={
                 "reference": request.reference,
                 "operator": line.operator.name,
-                "locale": profile.locale,
+                "locale": line_locale(line),
                 "timezone": profile.timezone,
                 "masked_msisdn": mask_msisdn(line.msisdn),
                 "masked_holder": mask_name(holder) if holder else "",
@@ -232,7 +233,7 @@ def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
             key=f"{request.id}:notice:closed",
             contact=deps.vault.decrypt(request.alternate_contact_enc),
             notice="closed_alternate_contact",
-            locale=profile.locale,
+            locale=line_locale(line),
             values=values,
             request_id=request.id,
         )

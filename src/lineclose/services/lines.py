@@ -25,6 +25,45 @@ def parse_msisdn(raw: str) -> str:
         raise InvalidInput(str(exc), code="invalid_msisdn", field="msisdn") from exc
 
 
+def operator_regions(session: Session, operator_id: int | None = None) -> list[str]:
+    """The countries whose national number forms staff and subscribers may type, in a stable order."""
+    query = select(models.Operator.profile, models.Operator.profile_overrides).order_by(
+        models.Operator.id
+    )
+    if operator_id is not None:
+        query = query.where(models.Operator.id == operator_id)
+    regions: list[str] = []
+    for profile, overrides in session.execute(query).all():
+        country = profile_for(profile, overrides or None).country
+        if country not in regions:
+            regions.append(country)
+    return regions
+
+
+def resolve_msisdn(session: Session, raw: str, operator_id: int | None = None) -> str:
+    """E.164 for a number typed in full or in the national form of an operator's country.
+
+    `13800138009` on a Chinese operator is `+8613800138009`: people type their number the way
+    they dial it. Where several operators' countries would read it, the one holding a line
+    with that number wins, else the first operator's.
+    """
+    text = raw.strip()
+    if text.startswith(("+", "00")):
+        return parse_msisdn(text)
+    candidates: list[str] = []
+    for region in operator_regions(session, operator_id):
+        try:
+            candidates.append(normalize_msisdn(text, region))
+        except InvalidIdentifier:
+            continue
+    for msisdn in candidates:
+        if line_by_msisdn(session, msisdn) is not None:
+            return msisdn
+    if candidates:
+        return candidates[0]
+    return parse_msisdn(text)
+
+
 def line_by_msisdn(session: Session, msisdn: str) -> models.Line | None:
     """The line in service with this number, else the one that held it last: a number given to
     a new line after aging belongs to that line; before that, its closed line still answers."""
@@ -41,7 +80,7 @@ def unknown_line(msisdn: str) -> NotFound:
 
 
 def find_line(session: Session, raw_msisdn: str) -> models.Line:
-    msisdn = parse_msisdn(raw_msisdn)
+    msisdn = resolve_msisdn(session, raw_msisdn)
     line = line_by_msisdn(session, msisdn)
     if line is None:
         raise unknown_line(msisdn)

@@ -31,8 +31,16 @@ def cn_id_number(region: str, born: date, sequence: int) -> str:
 
 @dataclass(frozen=True)
 class DemoLine:
+    """A demo number, what it shows, and the test credentials its holder would give staff."""
+
     msisdn: str
     story: str
+    service_password: str | None = None
+    id_number: str | None = None
+
+    @property
+    def clean(self) -> bool:
+        return self.story.startswith("clean")
 
 
 SEED_ACTOR = Actor(Role.ADMIN, "seed", Channel.SYSTEM)
@@ -73,7 +81,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
             **extra,  # type: ignore[arg-type]
         )
         add_line(session, deps, cn, spec)
-        stories.append(DemoLine(spec.msisdn, story))
+        stories.append(DemoLine(spec.msisdn, story, spec.service_password, spec.id_number))
 
     cn_line(
         1,
@@ -125,6 +133,20 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
         holder_name="李娜",
     )
     cn_line(6, "line frozen by a legal hold", legal_hold=True)
+    # Clean lines to try each identity path on (code, service password, ID number) in turn.
+    cn_line(
+        7,
+        "clean prepaid line with credit to refund",
+        paid_credit_minor=3_200,
+        holder_name="王芳",
+    )
+    cn_line(
+        8,
+        "clean postpaid line, bills paid, no contract",
+        payment="postpaid",
+        monthly_fee_minor=3_800,
+        holder_name="刘洋",
+    )
 
     fleet_owner = LineSpec(
         msisdn="+8614700000000",
@@ -177,7 +199,7 @@ def seed_demo(session: Session, deps: Deps) -> list[DemoLine]:
     ]
     for spec, story in uk_specs:
         add_line(session, deps, uk, spec)
-        stories.append(DemoLine(spec.msisdn, story))
+        stories.append(DemoLine(spec.msisdn, story, spec.service_password, spec.id_number))
     seed_demo_channels(session, deps)
     return stories
 

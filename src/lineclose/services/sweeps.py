@@ -17,6 +17,7 @@ from lineclose.domain.states import RequestState
 from lineclose.services import channel_sweeps, ratelimits, retention
 from lineclose.services.closure.transitions import start_execution
 from lineclose.services.context import SYSTEM_ACTOR, Deps
+from lineclose.services.escalation_notices import notify_supervisors
 from lineclose.services.lines import local_today, profile_of
 
 
@@ -74,6 +75,7 @@ def escalate_overdue(session: Session, deps: Deps) -> int:
                 request.reference,
                 {"review_due_on": request.review_due_on.isoformat()},
             )
+            notify_supervisors(session, deps, request)
             escalated += 1
     return escalated
 

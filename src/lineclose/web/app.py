@@ -15,13 +15,14 @@ from lineclose import __version__
 from lineclose.bootstrap import App, bootstrap
 from lineclose.config import Settings
 from lineclose.logs import configure_logging
-from lineclose.web import data_in, hardening, operations
+from lineclose.web import api_docs, data_in, hardening, operations
 from lineclose.web.api import (
     calendar,
     camara,
     debts,
     fleet,
     idle,
+    language_routes,
     problems,
     reassigned,
     refunds,
@@ -60,6 +61,7 @@ def create_app(app: App) -> FastAPI:
     problems.install(api, pages=signin.error_page)
     signin.install(api)
     api.include_router(router)
+    api.include_router(language_routes.router)
     api.include_router(camara.router)
     api.include_router(reassigned.router)
     api.include_router(sms_hooks.router)
@@ -79,6 +81,8 @@ def create_app(app: App) -> FastAPI:
     api.include_router(debts.router)
     api.include_router(console_money.router)
     hardening.install(api, app.settings)
+    if not app.settings.production:
+        api_docs.install(api)
     api.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @api.get("/healthz", tags=["operations"], response_model=Health)

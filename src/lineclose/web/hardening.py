@@ -22,10 +22,11 @@ from lineclose.web.security_headers import MetricsGuardMiddleware, SecurityHeade
 
 
 def docs_options(settings: Settings) -> dict[str, Any]:
-    """FastAPI constructor arguments: the docs, ReDoc and the schema exist outside production only."""
+    """FastAPI constructor arguments: FastAPI's own docs pages (assets from a CDN) never; the
+    app serves its own (`web/api_docs.py`) and the schema outside production only."""
     if settings.production:
         return {"docs_url": None, "redoc_url": None, "openapi_url": None}
-    return {}
+    return {"docs_url": None, "redoc_url": None}
 
 
 log = logging.getLogger("lineclose.api")

@@ -17,6 +17,8 @@ from lineclose.domain.identifiers import InvalidIdentifier, mask_account, mask_c
 from lineclose.errors import InvalidInput
 from lineclose.services.context import Actor, Deps
 from lineclose.services.identity import IdentityEvidence, verify_evidence
+from lineclose.services.identity.caller import redeem_caller_verification
+from lineclose.services.identity.evidence import seen_document
 from lineclose.services.lines import local_today, profile_of
 
 
@@ -31,6 +33,8 @@ class ClosureInput:
     requested_date: date | None = None
     schedule_at_term_end: bool = False
     identity: tuple[IdentityEvidence, ...] = ()
+    # The handle of a verification staff made a moment ago (services/identity/caller.py).
+    caller_verification: str | None = None
 
     def digest(self, msisdn: str, channel: str) -> str:
         body = {
@@ -96,7 +100,12 @@ def apply_input(
         )
     except InvalidIdentifier as refused:
         raise _checked(refused) from refused
+    document = seen_document(actor, list(given.identity))
     methods = verify_evidence(session, deps, actor, line, list(given.identity))
+    if given.caller_verification:
+        methods |= redeem_caller_verification(
+            session, deps, actor, line.id, given.caller_verification
+        )
 
     request.requested_date = requested
     request.accept_etf = given.accept_etf
@@ -104,6 +113,8 @@ def apply_input(
     request.identity_methods = sorted(
         {*(IdentityMethod(m) for m in request.identity_methods or []), *methods}
     )
+    if document:
+        request.identity_document = document
     if account:
         request.refund_account_enc = deps.vault.encrypt(account)
         request.refund_account_masked = mask_account(account)

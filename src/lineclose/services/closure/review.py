@@ -19,6 +19,7 @@ from lineclose.services.closure.assessment import evaluate_request
 from lineclose.services.closure.references import ensure_can_act, get_request
 from lineclose.services.closure.transitions import notify_line, start_execution, transition
 from lineclose.services.context import SYSTEM_ACTOR, Actor, Deps, Role
+from lineclose.services.language import line_locale, rejection_words
 from lineclose.services.lines import local_today, profile_of
 
 
@@ -198,7 +199,6 @@ def reject(
     detail = rejection_detail(reasons)
     event = transition(session, deps, request, Command.REJECT, actor, {"reasons": detail})
     request.rejection = {"reasons": detail, "by": actor.label, "at": event.at.isoformat()}
-    notify_line(
-        session, deps, request, "rejected", event.id, reason=", ".join(r["code"] for r in detail)
-    )
+    reason = rejection_words(detail, line_locale(request.line))
+    notify_line(session, deps, request, "rejected", event.id, reason=reason)
     return request

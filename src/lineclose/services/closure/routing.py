@@ -13,6 +13,7 @@ from lineclose.services.closure.assessment import evaluate_with_facts
 from lineclose.services.closure.review import finish_approval, needs_second_approver
 from lineclose.services.closure.transitions import notify_line, transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
+from lineclose.services.language import line_locale, needs_action_words
 from lineclose.services.views import blocker_view, quote_view
 
 
@@ -31,9 +32,9 @@ def route(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligi
             SYSTEM_ACTOR,
             {"blockers": result.blocker_codes},
         )
-        notify_line(
-            session, deps, request, "needs_action", event.id, action=", ".join(result.blocker_codes)
-        )
+        # The SMS says what to do in words, in the holder's language: never a raw code.
+        action = needs_action_words(result.blocker_codes, line_locale(request.line))
+        notify_line(session, deps, request, "needs_action", event.id, action=action)
         return result
     if result.quote.refund.is_positive and not request.refund_account_enc:
         raise InvalidInput(

@@ -12,7 +12,7 @@ from lineclose.domain.outbox import Step
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
 from lineclose.errors import TransitionNotAllowed
 from lineclose.services.context import Actor, Deps
-from lineclose.services.lines import profile_of
+from lineclose.services.language import line_locale
 from lineclose.services.notices import enqueue_sms
 from lineclose.services.tmf622 import hub as tmf_hub
 
@@ -91,7 +91,7 @@ def notify_line(
         key=f"{request.id}:notice:{notice}:{event_id}",
         to=line.msisdn,
         notice=notice,
-        locale=profile_of(line.operator).locale,
+        locale=line_locale(line),
         values={
             "reference": request.reference,
             "msisdn": mask_msisdn(line.msisdn),

@@ -1,6 +1,10 @@
 """Proving who asks: one-time codes to the line, sessions, service passwords, staff tokens,
 evidence shown with a closure. Callers use `identity.<name>`; each use case lives in its module."""
 
+from lineclose.services.identity.caller import (
+    redeem_caller_verification,
+    remember_caller_verification,
+)
 from lineclose.services.identity.evidence import IdentityEvidence, verify_evidence
 from lineclose.services.identity.otp import (
     METHOD_OTP_ALTERNATE,
@@ -55,6 +59,8 @@ __all__ = [
     "ensure_not_locked",
     "open_console_session",
     "open_session",
+    "redeem_caller_verification",
+    "remember_caller_verification",
     "reset_password_in_store",
     "reset_password_with_code",
     "revoke_staff_token",

@@ -14,17 +14,48 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.domain.facts import IdentityMethod
 from lineclose.domain.identifiers import InvalidIdentifier, normalize_id_number
-from lineclose.errors import Forbidden
+from lineclose.errors import Forbidden, InvalidInput
 from lineclose.security.secrets_hashing import same, verify_password
-from lineclose.services.context import Actor, Deps, Role
+from lineclose.services.context import Actor, Channel, Deps, Role
 from lineclose.services.identity import lockout
 from lineclose.services.lines import profile_of
 
 
 @dataclass(frozen=True)
 class IdentityEvidence:
+    """One piece of evidence; for `id_document_seen` the value names the document looked at."""
+
     method: IdentityMethod
     value: str | None = None
+
+
+# The documents a store may record having seen (RULES.md: copies are marked with their purpose).
+DOCUMENT_KINDS = ("resident_id_card", "passport", "driving_licence", "residence_permit")
+
+
+def seen_document(actor: Actor, evidence: list[IdentityEvidence]) -> str | None:
+    """Which ID document staff saw, if they record one. A document cannot be seen over the
+    phone, so the hotline may not record one; a store names the kind it looked at."""
+    seen = [e for e in evidence if e.method is IdentityMethod.ID_DOCUMENT_SEEN]
+    if not seen:
+        return None
+    if actor.channel is Channel.HOTLINE:
+        raise InvalidInput(
+            "an ID document cannot be seen over the phone: verify the caller with the service "
+            "password or ID number",
+            code="document_not_seen_by_phone",
+            field="identity",
+        )
+    kind = (seen[0].value or "").strip()
+    if not kind:
+        return None
+    if kind not in DOCUMENT_KINDS:
+        raise InvalidInput(
+            f"the document seen must be one of {', '.join(DOCUMENT_KINDS)}",
+            code="invalid_document_kind",
+            field="identity",
+        )
+    return kind
 
 
 def verify_evidence(

@@ -18,7 +18,11 @@ from lineclose.security.secrets_hashing import new_numeric_code
 from lineclose.services import ratelimits
 from lineclose.services.context import Deps
 from lineclose.services.identity.sessions import open_session
-from lineclose.services.lines import line_by_msisdn, parse_msisdn, profile_of
+from lineclose.services.language import line_locale
+from lineclose.services.lines import (
+    line_by_msisdn,
+    resolve_msisdn,
+)
 from lineclose.services.notices import enqueue_email, enqueue_sms
 
 SIGN_IN = "sign_in"
@@ -51,7 +55,7 @@ def start_otp(
     """
     if purpose not in PURPOSES:
         raise InvalidInput("purpose must be sign_in or password_reset", code="invalid_purpose")
-    msisdn = parse_msisdn(raw_msisdn)
+    msisdn = resolve_msisdn(session, raw_msisdn)
     for limit in ratelimits.otp_limits(deps):
         ratelimits.consume(session, deps, limit, msisdn)
     line = line_by_msisdn(session, msisdn)
@@ -83,7 +87,6 @@ def start_otp(
     )
     session.add(challenge)
     session.flush()
-    profile = profile_of(line.operator)
     send = enqueue_email if alternate else enqueue_sms
     send(
         session,
@@ -91,7 +94,7 @@ def start_otp(
         key=f"otp:{challenge.public_id}",
         to=alternate or line.msisdn,
         notice="otp_sms",
-        locale=profile.locale,
+        locale=line_locale(line),
         values={
             "operator": line.operator.name,
             "code": code,

@@ -22,8 +22,8 @@ from lineclose.services.lines import (
     find_line,
     line_by_msisdn,
     local_today,
-    parse_msisdn,
     profile_of,
+    resolve_msisdn,
 )
 from lineclose.services.reads.models import (
     BillView,
@@ -162,7 +162,7 @@ def search_lines(session: Session, deps: Deps, actor: Actor, text: str) -> list[
         except InvalidIdentifier:
             pass
     try:
-        by_number = line_by_msisdn(session, parse_msisdn(compact))
+        by_number = line_by_msisdn(session, resolve_msisdn(session, compact, actor.operator_id))
         if by_number is not None:
             found[by_number.id] = by_number
     except InvalidInput:

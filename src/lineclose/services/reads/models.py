@@ -44,6 +44,9 @@ class RequestView(View):
     requested_date: str | None
     accept_etf: bool
     identity_methods: list[str]
+    identity_document: str | None = Field(
+        default=None, description="the kind of ID document store staff saw, if any"
+    )
     blockers: list[dict[str, Any]] | None
     rejection: dict[str, Any] | None
     quote: dict[str, Any] | None
@@ -81,6 +84,9 @@ class AuditRow(View):
     actor: str
     action: str
     details: str
+    items: list[tuple[str, str]] = Field(
+        default_factory=list, description="the details as (name, value) pairs, for translation"
+    )
 
 
 class RequestSummary(View):

@@ -81,6 +81,7 @@ def request_view(session: Session, deps: Deps, request: models.ClosureRequest) -
         requested_date=request.requested_date.isoformat() if request.requested_date else None,
         accept_etf=request.accept_etf,
         identity_methods=list(request.identity_methods or []),
+        identity_document=request.identity_document,
         blockers=request.blockers,
         rejection=rejection_shown(request.rejection),
         quote=request.quote,
@@ -234,6 +235,7 @@ def audit_trail(session: Session, actor: Actor, reference: str) -> list[AuditRow
             actor=a.actor,
             action=a.action,
             details=", ".join(f"{k}={v}" for k, v in sorted(a.details.items()) if k != "reasons"),
+            items=[(k, str(v)) for k, v in sorted(a.details.items()) if k != "reasons"],
         )
         for a in entries
     ]

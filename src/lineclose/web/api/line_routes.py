@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.services import ledger, precheck
@@ -13,12 +13,14 @@ from lineclose.services import port_out as port_out_service
 from lineclose.services.access import Action
 from lineclose.services.context import Actor
 from lineclose.services.identity import IdentityEvidence
+from lineclose.services.language import stored_language
 from lineclose.services.reads.lines import line_overview_by_number
 from lineclose.services.reads.lines import number_state as read_number_state
 from lineclose.services.reads.models import NumberState
 from lineclose.services.views import eligibility_view
 from lineclose.web.api.bounds import DbIdPath
 from lineclose.web.api.deps import DepsDep, SessionDep, limited, may
+from lineclose.web.api.language import api_locale, localized_eligibility
 from lineclose.web.api.schemas import (
     BillOut,
     BindingOut,
@@ -93,7 +95,7 @@ def get_line(msisdn: str, session: SessionDep, deps: DepsDep, actor: LineViewer)
     dependencies=[limited(ratelimits.precheck_limit, "caller")],
 )
 def run_precheck(
-    body: PrecheckIn, session: SessionDep, deps: DepsDep, actor: Prechecker
+    body: PrecheckIn, request: Request, session: SessionDep, deps: DepsDep, actor: Prechecker
 ) -> EligibilityOut:
     """Every blocker and warning at once, each with its remedy, and the quote. Changes nothing."""
     result = precheck.precheck(
@@ -106,7 +108,8 @@ def run_precheck(
         acknowledged_bindings=tuple(body.acknowledged_bindings),
         identity=evidence(body.identity),
     )
-    return EligibilityOut.model_validate(eligibility_view(result))
+    locale = api_locale(request, stored_language(session, actor))
+    return EligibilityOut.model_validate(localized_eligibility(eligibility_view(result), locale))
 
 
 @router.post(

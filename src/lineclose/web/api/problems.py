@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from lineclose.errors import LinecloseError, RateLimited
 from lineclose.services.unit_of_work import ConcurrentChange, UniqueClash
+from lineclose.web.api.language import api_locale, problem_detail
 
 log = logging.getLogger("lineclose.api")
 
@@ -41,7 +42,10 @@ def install(app: FastAPI, pages: PageRenderer | None = None) -> None:
         shown = pages(request, exc) if pages is not None else None
         if shown is not None:
             return shown
-        response = problem(exc.status, exc.code, exc.message, **exc.extra)
+        locale = api_locale(request)
+        detail = problem_detail(exc.code, exc.message, locale)
+        response = problem(exc.status, exc.code, detail, **exc.extra)
+        response.headers["Content-Language"] = locale.replace("_", "-")
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

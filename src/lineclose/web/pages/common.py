@@ -28,7 +28,7 @@ from lineclose.errors import LinecloseError, RateLimited
 from lineclose.i18n import (
     SUPPORTED_LOCALES,
     format_date,
-    format_datetime,
+    format_datetime_with_zone,
     format_money,
     negotiate_locale,
     translator,
@@ -184,7 +184,13 @@ class Page:
         if value is None or value == "":
             return ""
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
-        return format_datetime(parsed, tz, self.locale, format="short")
+        # A time without its zone is ambiguous for staff and subscribers in other zones.
+        return format_datetime_with_zone(parsed, tz, self.locale)
+
+    def tn(self, singular: str, plural: str, count: int, **values: Any) -> str:
+        """A counted text with the language's own plural rule (Babel's plural forms)."""
+        text = translator(self.locale).ngettext(singular, plural, count)
+        return text.format(count=count, **values)
 
     def render(
         self, template: str, context: dict[str, Any] | Any, status_code: int = 200
@@ -213,6 +219,7 @@ class Page:
                 "money": self.money,
                 "day": self.day,
                 "when": self.when,
+                "tn": self.tn,
                 "locale": self.locale,
                 "html_lang": "zh-Hans" if self.locale == "zh_CN" else "en",
                 "languages": LANGUAGE_NAMES,
@@ -304,10 +311,17 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def page(request: Request, profile_locale: str | None = None, session_token: str = "") -> Page:
+def page(
+    request: Request,
+    profile_locale: str | None = None,
+    session_token: str = "",
+    stored_locale: str | None = None,
+) -> Page:
+    """The page in the reader's language: the subscriber's stored choice, else this browser's
+    switch, else the browser's languages, else the operator's default."""
     chosen = negotiate_locale(
         request.headers.get("accept-language"),
-        request.cookies.get(LANG_COOKIE),
+        stored_locale or request.cookies.get(LANG_COOKIE),
         profile_locale if profile_locale in SUPPORTED_LOCALES else DEFAULT_LOCALE,
     )
     seed = request.cookies.get(CSRF_COOKIE) or ""

@@ -11,10 +11,12 @@ from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError
 from lineclose.i18n import SUPPORTED_LOCALES
+from lineclose.services import language
 from lineclose.services import limiter as ratelimits
 from lineclose.services.certificates import find_certificate, public_view
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.pages.common import LANG_COOKIE, count_client_call, page, safe_next
+from lineclose.web.pages.signin import subscriber_actor
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,10 +24,20 @@ ONE_YEAR = 365 * 24 * 3600
 
 
 @router.get("/lang/{locale}")
-def switch_language(locale: str, request: Request, next: str = "/") -> Response:
+def switch_language(
+    locale: str, request: Request, session: SessionDep, deps: DepsDep, next: str = "/"
+) -> Response:
+    """The switch is remembered by this browser and, for a signed-in subscriber, stored on
+    them: SMS, e-mail and the certificate follow it from then on."""
     view = page(request)
     if locale in SUPPORTED_LOCALES:
         view.set_cookie(LANG_COOKIE, locale, ONE_YEAR)
+        try:
+            actor, _ = subscriber_actor(session, deps, request)
+            language.choose_language(session, deps, actor, locale)
+            session.commit()
+        except LinecloseError:
+            session.rollback()  # not signed in as a subscriber: the browser's choice is enough
     return view.redirect(safe_next(next))
 
 

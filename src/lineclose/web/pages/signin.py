@@ -18,10 +18,11 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError, Unauthenticated
-from lineclose.services import identity
+from lineclose.services import identity, language
 from lineclose.services.access import Action, allowed
 from lineclose.services.context import Actor, Channel, Deps
 from lineclose.services.reads.lines import subscriber_locale
+from lineclose.services.reads.requests import escalations
 from lineclose.services.unit_of_work import Session
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.pages.common import STAFF_COOKIE, SUBSCRIBER_COOKIE, Page, page
@@ -64,7 +65,12 @@ class Signed:
 
     @property
     def staff(self) -> StaffBadge:
-        return StaffBadge.of(self.actor)
+        badge = StaffBadge.of(self.actor)
+        if not badge.can_escalate:
+            return badge
+        # Supervisors see on every console page how many escalated reviews wait for them.
+        waiting = len(escalations(self.session, self.deps, self.actor))
+        return replace(badge, escalated=waiting)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,7 @@ class StaffBadge:
     can_review: bool
     can_escalate: bool
     can_operate: bool
+    escalated: int = 0
 
     @staticmethod
     def of(actor: Actor) -> StaffBadge:
@@ -111,7 +118,8 @@ def subscriber_page(request: Request, session: SessionDep, deps: DepsDep) -> Sig
     except Unauthenticated:
         raise SignInRequired("/portal", SUBSCRIBER_COOKIE) from None
     locale = subscriber_locale(session, actor)
-    return Signed(actor, page(request, locale, token), session, deps)
+    stored = language.stored_language(session, actor)
+    return Signed(actor, page(request, locale, token, stored), session, deps)
 
 
 def staff_page(request: Request, session: SessionDep, deps: DepsDep) -> Signed:

@@ -29,9 +29,12 @@ FormStr = Annotated[str, Form()]
 STAFF_CHANNELS = {"hotline": Channel.HOTLINE, "store": Channel.STORE}
 
 
-def evidence(method: str, value: str) -> tuple[IdentityEvidence, ...]:
+def evidence(method: str, value: str, document_kind: str = "") -> tuple[IdentityEvidence, ...]:
+    """What staff checked; for a document seen in a store, the value is the kind of document."""
     if method not in EVIDENCE_METHODS:
         return ()
+    if method == IdentityMethod.ID_DOCUMENT_SEEN.value:
+        value = document_kind
     return (IdentityEvidence(IdentityMethod(method), value.strip() or None),)
 
 
@@ -43,10 +46,12 @@ def line_form(
     accept_etf: str = "",
     term_end: str = "",
     ack: list[str] | None = None,
+    document_kind: str = "",
 ) -> dict[str, Any]:
     return {
         "channel": channel if channel in STAFF_CHANNELS else "hotline",
         "method": method,
+        "document_kind": document_kind,
         "refund_account": refund_account,
         "alternate_contact": alternate_contact,
         **checklist_choices(accept_etf, term_end, ack),
@@ -107,6 +112,8 @@ def line_action(
     channel: FormStr = "hotline",
     method: FormStr = "",
     value: FormStr = "",
+    document_kind: FormStr = "",
+    verification: FormStr = "",
     refund_account: FormStr = "",
     alternate_contact: FormStr = "",
     accept_etf: FormStr = "",
@@ -115,22 +122,24 @@ def line_action(
 ) -> Response:
     """`check` verifies the caller and reruns the precheck; `submit` files the request for them
     (front-desk roles only, as in the API)."""
-    form = line_form(channel, method, refund_account, alternate_contact, accept_etf, term_end, ack)
+    form = line_form(
+        channel, method, refund_account, alternate_contact, accept_etf, term_end, ack, document_kind
+    )
     acting = signed.acting_through(STAFF_CHANNELS[form["channel"]])
     view = acting.view
-    checked = evidence(method, value)
+    checked = evidence(method, value, document_kind)
 
     def change() -> Response:
         view.check_csrf(csrf)
         ensure(acting.actor, Action.SUBMIT)
         line = line_overview(acting.session, acting.deps, acting.actor, line_id)
-        submitted = closure.submit(
-            acting.session,
-            acting.deps,
-            acting.actor,
-            line.number,
-            closure_input(form, refund_account, alternate_contact, checked),
-        )
+        shown = checked
+        if verification.strip() and not value.strip() and method != "id_document_seen":
+            shown = ()  # the secret was checked before; the verification stands for it
+        given = closure_input(form, refund_account, alternate_contact, shown)
+        if verification.strip():
+            given = replace(given, caller_verification=verification.strip())
+        submitted = closure.submit(acting.session, acting.deps, acting.actor, line.number, given)
         return view.redirect(f"/console/requests/{submitted.request.reference}")
 
     def refused(exc: LinecloseError) -> Response:
@@ -145,15 +154,25 @@ def line_action(
 
     if action == "submit":
         return acting.attempt(change, refused)
-    # A check changes nothing: the precheck with the caller's evidence is shown, not kept.
-    try:
+
+    # A check changes nothing on the line: it shows the precheck with the caller's evidence
+    # and remembers on the server what was verified, for the submit that follows.
+    def check() -> Response:
         view.check_csrf(csrf)
         shown = line_page(acting, line_id, form, checked)
-    except LinecloseError as exc:
-        acting.session.rollback()
-        return refused(exc)
-    verified = shown.result["identity_methods"]
-    return view.render("console/line.html", replace(shown, verified=verified))
+        verified = shown.result["identity_methods"]
+        handle = identity.remember_caller_verification(
+            acting.session,
+            acting.deps,
+            acting.actor,
+            line_id,
+            frozenset(IdentityMethod(m) for m in verified),
+        )
+        return view.render(
+            "console/line.html", replace(shown, verified=verified, verification=handle)
+        )
+
+    return acting.attempt(check, refused)
 
 
 @router.post("/lines/{line_id}/password-reset")

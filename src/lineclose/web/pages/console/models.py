@@ -69,6 +69,8 @@ class LinePage:
     error: str | None = None
     error_field: str | None = None
     verified: list[str] | None = None
+    # The server-side verification's handle; the secret the caller gave is never in the page.
+    verification: str | None = None
     reset: dict[str, Any] = field(
         default_factory=lambda: {"document_seen": False, "document_kind": ""}
     )
@@ -93,6 +95,7 @@ class RequestPage:
     error_field: str | None = None
     notice: str | None = None
     form: dict[str, Any] = field(default_factory=dict)
+    document_kinds: dict[str, str] = field(default_factory=lambda: dict(DOCUMENT_KINDS))
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ def outbox_page(signed: StaffPage, done: str = "") -> Response:
 
 @router.post("/outbox/{row_id}/retry")
 def retry(row_id: int, signed: StaffPage, csrf: FormStr = "") -> Response:
-    acting = signed.acting_through(Channel.API)
+    acting = signed.acting_through(Channel.CONSOLE)
     view = acting.view
 
     def change() -> Response:

@@ -80,7 +80,7 @@ def decide(
     note: FormStr = "",
     reason: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    acting = signed.acting_through(Channel.API)
+    acting = signed.acting_through(Channel.CONSOLE)
     codes = [r for r in reason or [] if r in RejectionReason.__members__]
 
     def change() -> Response:
@@ -109,7 +109,7 @@ def assign(
     reference: str, signed: StaffPage, csrf: FormStr = "", reviewer: FormStr = ""
 ) -> Response:
     """A supervisor hands an escalated review to a named reviewer."""
-    acting = signed.acting_through(Channel.API)
+    acting = signed.acting_through(Channel.CONSOLE)
 
     def change() -> Response:
         acting.view.check_csrf(csrf)

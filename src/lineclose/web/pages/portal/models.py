@@ -97,6 +97,9 @@ class ChecklistPage:
     error_field: str | None = None
 
 
+REFRESH_SECONDS = {"submitted": 5, "approved": 5, "executing": 5, "under_review": 60}
+
+
 @dataclass(frozen=True)
 class ProgressPage:
     """Where a request stands, as five steps, with the reasons of a rejection."""
@@ -112,3 +115,10 @@ class ProgressPage:
     term_end: bool
     form: dict[str, str] = field(default_factory=dict)
     error: str | None = None
+
+    @property
+    def refresh_seconds(self) -> int | None:
+        """How soon the page reloads itself while the request moves without the subscriber:
+        quickly while the worker acts, slowly under review; never while they have a form to
+        fill (needs action, rejected) or once nothing more will happen."""
+        return REFRESH_SECONDS.get(self.req.status)
