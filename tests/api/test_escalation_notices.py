@@ -11,6 +11,7 @@ from lineclose.bootstrap import App
 from lineclose.config import Settings
 from lineclose.ports.clock import FrozenClock
 from lineclose.services.context import Role
+from lineclose.services.identity import open_console_session
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import sign_in, staff
 from tests.api.test_lifecycle_rules import new_line, submit
@@ -44,7 +45,9 @@ def test_supervisors_are_told_by_e_mail_when_a_review_is_escalated(
         assert "升级" in message.body  # a Chinese operator's supervisors read Chinese
     # And the console tells supervisors on every page how many escalations wait.
     token = staff(app, Role.SUPERVISOR, "duty")["Authorization"].removeprefix("Bearer ")
-    client.cookies.set("lc_staff", token)
+    with app.sessions.begin() as session:
+        console_id, _ = open_console_session(session, app.deps, token)
+    client.cookies.set("lc_staff", console_id)
     page = client.get("/console/search")
     assert page.status_code == 200
     assert 'id="escalated-count">1</span>' in page.text

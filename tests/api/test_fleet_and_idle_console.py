@@ -14,7 +14,7 @@ from lineclose.domain.identifiers import mask_msisdn
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.fleet import batches
 from lineclose.services.fleet.rows import parse_rows
-from lineclose.services.identity import create_staff_token
+from lineclose.services.identity import create_staff_token, open_console_session
 from tests.factories import make_line, make_operator
 
 LOADER = Actor(Role.AGENT, "loader", Channel.BULK)
@@ -25,7 +25,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def _sign_in(app: App, client: TestClient, role: Role) -> None:
     with app.sessions.begin() as session:
         token = create_staff_token(session, app.deps.clock.now(), f"{role.value}-page", role)
-    client.cookies.set("lc_staff", token)
+        console_id, _ = open_console_session(session, app.deps, token)
+    client.cookies.set("lc_staff", console_id)
 
 
 def test_a_reviewer_approves_ticked_rows_of_a_fleet_batch_from_its_page(

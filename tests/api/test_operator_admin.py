@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lineclose.bootstrap import App
 from lineclose.db import models
 from lineclose.services.context import Role
+from lineclose.services.identity import open_console_session
 from lineclose.web.pages.common import STAFF_COOKIE
 from tests.api.helpers import staff
 
@@ -113,13 +114,18 @@ def test_settings_out_of_range_are_refused_with_the_range_and_good_ones_audited(
         client.get("/api/v1/operators/acme-us", headers=staff(app, Role.AGENT)).status_code == 403
     )
 
-    client.cookies.set(STAFF_COOKIE, supervisor["Authorization"].removeprefix("Bearer "))
+    with app.sessions.begin() as session:
+        console_id, _ = open_console_session(
+            session, app.deps, supervisor["Authorization"].removeprefix("Bearer ")
+        )
+    client.cookies.set(STAFF_COOKIE, console_id)
     page = client.get("/console/operators/acme-us")
     assert page.status_code == 200
     assert "at least 45 days after permanent disconnection" in page.text
     assert "ops@acme.example" in page.text
     assert "<form" not in page.text.split("<main", 1)[-1].split("Sign out")[-1]
-    client.cookies.set(
-        STAFF_COOKIE, staff(app, Role.AGENT, "agent-2")["Authorization"].removeprefix("Bearer ")
-    )
+    agent = staff(app, Role.AGENT, "agent-2")["Authorization"].removeprefix("Bearer ")
+    with app.sessions.begin() as session:
+        agent_console, _ = open_console_session(session, app.deps, agent)
+    client.cookies.set(STAFF_COOKIE, agent_console)
     assert client.get("/console/operators/acme-us").status_code == 403

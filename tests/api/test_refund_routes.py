@@ -12,6 +12,7 @@ from lxml import etree
 
 from lineclose.bootstrap import App
 from lineclose.services.context import Role
+from lineclose.services.identity import open_console_session
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import staff
 from tests.support.payouts import EU_ACCOUNTS, camt054, setup_operators
@@ -62,7 +63,9 @@ def test_admin_batches_imports_a_statement_and_the_subscriber_gives_a_new_accoun
     assert imported.json()["paid"] == [paid] and imported.json()["returned"] == [returned]
 
     assert client.get("/console/refunds", follow_redirects=False).status_code == 303
-    client.cookies.set("lc_staff", agent["Authorization"].split()[1])
+    with app.sessions.begin() as session:
+        console_id, _ = open_console_session(session, app.deps, agent["Authorization"].split()[1])
+    client.cookies.set("lc_staff", console_id)
     console = client.get("/console/refunds")
     assert console.status_code == 200 and returned in console.text and "BE01" in console.text
     assert EU_ACCOUNTS[1] not in console.text

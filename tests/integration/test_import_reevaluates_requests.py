@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from lineclose.bootstrap import App
 from lineclose.cli.import_files import run_import
 from lineclose.services.context import Role
+from lineclose.services.identity import open_console_session
 from lineclose.web.pages.common import STAFF_COOKIE
 from tests.api.helpers import staff
 from tests.factories import make_line, make_operator
@@ -61,12 +62,14 @@ def test_an_import_that_adds_an_unpaid_bill_reevaluates_the_open_request(
     assert [b["code"] for b in shown["blockers"]] == ["ARREARS"]
 
     supervisor = staff(app, Role.SUPERVISOR)["Authorization"].removeprefix("Bearer ")
-    client.cookies.set(STAFF_COOKIE, supervisor)
+    with app.sessions.begin() as session:
+        console_id, _ = open_console_session(session, app.deps, supervisor)
+    client.cookies.set(STAFF_COOKIE, console_id)
     page = client.get(f"/console/requests/{reference}")
     assert page.status_code == 200
     assert "request.facts_updated" in page.text
-    assert "blockers_now=[&#39;ARREARS&#39;]" in page.text
-    assert "changed=[&#39;bills&#39;]" in page.text
+    assert "blockers_now: [&#39;ARREARS&#39;]" in page.text
+    assert "changed: [&#39;bills&#39;]" in page.text
 
     # The same file again changes nothing and re-checks nothing.
     again = run_import(app, "acme-cn", [bills], tmp_path / "rejects.csv")

@@ -10,11 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError, Unauthenticated
-from lineclose.services import identity
-from lineclose.services.context import Channel
 from lineclose.services.reads.refunds import STATES, list_refunds
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.pages.common import STAFF_COOKIE, page
+from lineclose.web.pages.signin import staff_actor
 
 router = APIRouter(prefix="/console/refunds", include_in_schema=False)
 
@@ -27,7 +26,7 @@ def refunds_page(
     try:
         if not token:
             raise Unauthenticated("sign in with your staff token")
-        actor = identity.actor_from_token(session, deps, token, Channel.HOTLINE)
+        actor = staff_actor(session, deps, request)
         if not actor.is_staff:
             raise Unauthenticated("sign in with your staff token")
     except Unauthenticated:

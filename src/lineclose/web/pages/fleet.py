@@ -9,13 +9,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from lineclose.errors import LinecloseError, Unauthenticated
-from lineclose.services import identity
-from lineclose.services.context import Actor, Channel
+from lineclose.services.context import Actor
 from lineclose.services.fleet import batches
 from lineclose.services.reads.fleet import batch_detail, batch_lines, list_batches
 from lineclose.services.reads.idle import list_idle_lines
 from lineclose.web.api.deps import DepsDep, SessionDep
 from lineclose.web.pages.common import STAFF_COOKIE, Page, page
+from lineclose.web.pages.signin import staff_actor
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -27,7 +27,7 @@ def _signed_in(
     try:
         if not token:
             raise Unauthenticated("sign in with your staff token")
-        actor = identity.actor_from_token(session, deps, token, Channel.SYSTEM)
+        actor = staff_actor(session, deps, request)
         if not actor.is_staff:
             raise Unauthenticated("sign in with your staff token")
     except Unauthenticated:
