@@ -85,7 +85,7 @@ def test_close_from_a_line_whose_profile_needs_a_second_factor_sends_a_code_then
 
     _text(client, msisdn, "注销")
     (first,) = _replies(texting, worker, msisdn)[-1:]
-    reference = re.search(r"LC-\d{4}-[A-Z0-9]{6}", first)
+    reference = re.search(r"LC-\d{4}-[0-9A-Z]{5}-[0-9A-Z]{5}", first)
     code = re.search(r"注销 (\d{6})", first)
     assert reference and code, first
     assert "需要您处理" in first and "尚需确认是您本人" in first

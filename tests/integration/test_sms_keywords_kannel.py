@@ -33,7 +33,7 @@ def test_a_text_in_gets_a_reply_out_and_starts_a_closure_request(database_url: s
         latency = time.perf_counter() - sent_at
 
         assert reply.sender == "10086"
-        reference = re.search(r"LC-\d{4}-[A-Z0-9]{6}", reply.text)
+        reference = re.search(r"LC-\d{4}-[0-9A-Z]{5}-[0-9A-Z]{5}", reply.text)
         code = re.search(r"注销 (\d{6})", reply.text)
         assert reference and code, reply.text
         with rig.app.sessions() as session:
