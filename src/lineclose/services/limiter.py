@@ -50,6 +50,7 @@ __all__ = [
     "precheck_limit",
     "purge_expired",
     "record_in_transaction",
+    "remaining",
     "reset",
     "sign_in_per_client",
 ]
@@ -152,6 +153,16 @@ def ensure_not_exhausted(
     if not allowed:
         retry = _retry_after(limiter, item, key, limit)
         raise RateLimited(limit.message, retry_after=retry, code=code)
+
+
+def remaining(deps: Deps, limit: Limit, subject: str) -> int:
+    """Calls the subject may still make in the current window (operators answering a caller)."""
+    limiter = _limiter(deps)
+    item, key = _item(limit), _subject(deps, limit, subject)
+    try:
+        return int(limiter.strategy.get_window_stats(item, limit.bucket, key).remaining)
+    except Exception as exc:
+        raise _unavailable(exc) from exc
 
 
 def purge_expired(session: Session, now: datetime) -> int:
