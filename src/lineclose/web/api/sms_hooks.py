@@ -46,12 +46,19 @@ def _check_secret(deps: DepsDep, params: dict[str, str], header: str | None) -> 
         raise Forbidden("the callback secret is missing or wrong", code="bad_callback_secret")
 
 
-@router.api_route(
+@router.get(
     "/inbound",
-    methods=["GET", "POST"],
     status_code=202,
     response_class=Response,
     responses=problems(403, 422),
+    operation_id="sms_inbound_get",
+)
+@router.post(
+    "/inbound",
+    status_code=202,
+    response_class=Response,
+    responses=problems(403, 422),
+    operation_id="sms_inbound_post",
 )
 async def inbound(
     request: Request,
@@ -80,12 +87,19 @@ async def inbound(
     return Response(status_code=202)
 
 
-@router.api_route(
+@router.get(
     "/dlr",
-    methods=["GET", "POST"],
     status_code=202,
     response_class=Response,
     responses=problems(403, 422),
+    operation_id="sms_delivery_report_get",
+)
+@router.post(
+    "/dlr",
+    status_code=202,
+    response_class=Response,
+    responses=problems(403, 422),
+    operation_id="sms_delivery_report_post",
 )
 async def delivery_report(
     request: Request,
