@@ -318,62 +318,6 @@ class Certificate(Base):
     content: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-class OtpChallenge(Base):
-    __tablename__ = "otp_challenges"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    public_id: Mapped[str] = mapped_column(String(40), unique=True)
-    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"), index=True)
-    purpose: Mapped[str] = mapped_column(String(24))
-    code_hash: Mapped[str] = mapped_column(String(64))
-    salt: Mapped[str] = mapped_column(String(32))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    max_attempts: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime]
-    consumed_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-
-
-class SubscriberSession(Base):
-    __tablename__ = "subscriber_sessions"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id"))
-    line_id: Mapped[int] = mapped_column(ForeignKey("lines.id"))
-    method: Mapped[str] = mapped_column(String(24))
-    expires_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    created_at: Mapped[datetime]
-
-
-class ApiToken(Base):
-    __tablename__ = "api_tokens"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(80))
-    role: Mapped[str] = mapped_column(String(16))  # a Role value
-    scopes: Mapped[list[Any]] = mapped_column(default=list)  # integration tokens only
-    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime]
-    revoked_at: Mapped[datetime | None]
-    expires_at: Mapped[datetime | None]
-    # Written at most once a minute per token: enough to tell a live token from a forgotten one.
-    last_used_at: Mapped[datetime | None]
-    hint: Mapped[str | None] = mapped_column(String(16))  # the token's first characters
-
-
-class RateLimitCounter(Base):
-    """One fixed window of one limit for one caller, shared by every API process via the database.
-
-    The key is a keyed hash of the bucket, the caller and the window start, so no phone number or
-    address is stored in it.
-    """
-
-    __tablename__ = "rate_limit_counters"
-    key: Mapped[str] = mapped_column(String(64), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer)
-    expires_at: Mapped[datetime] = mapped_column(index=True)
-
-
 class HlrRegistryEntry(Base):
     """The built-in line registry that stands in for an HLR on the embedded default."""
 
@@ -402,4 +346,8 @@ from lineclose.db import models_sweeps as _models_sweeps  # noqa: E402,F401
 from lineclose.db import models_tmf622 as models_tmf622  # noqa: E402  (TMF622 tables)
 from lineclose.db.models_caller import CallerVerification as CallerVerification  # noqa: E402
 from lineclose.db.models_delivery import DeliveryReport as DeliveryReport  # noqa: E402
+from lineclose.db.models_identity import ApiToken as ApiToken  # noqa: E402
+from lineclose.db.models_identity import OtpChallenge as OtpChallenge  # noqa: E402
+from lineclose.db.models_identity import RateLimitCounter as RateLimitCounter  # noqa: E402
+from lineclose.db.models_identity import SubscriberSession as SubscriberSession  # noqa: E402
 from lineclose.db.models_staff_sessions import StaffSession as StaffSession  # noqa: E402
