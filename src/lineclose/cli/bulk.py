@@ -36,7 +36,7 @@ def run_precheck(app: App, operator_code: str, fleet: str | None) -> Counter[str
         operator = operator_by_code(session, operator_code)
         task = progress.add_task("prechecking", total=lines_in_service(session, operator.id, fleet))
         for verdict in bulk_precheck(session, app.deps, operator, fleet):
-            codes = [b.code.value for b in verdict.eligibility.blockers]
+            codes = [code.value for code in verdict.blocker_codes]
             counts.update(codes or ["ELIGIBLE"])
             progress.advance(task)
     return counts

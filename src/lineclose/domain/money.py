@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Currencies already checked: a quote builds a dozen amounts in one currency, a bulk precheck
+# millions, so each code is checked once.
+_CHECKED: set[str] = set()
 
-@dataclass(frozen=True, order=True)
+
+def check_currency(currency: str) -> None:
+    """Raise ValueError unless `currency` looks like an ISO 4217 code (three capital letters)."""
+    if currency in _CHECKED:
+        return
+    if len(currency) != 3 or not (currency.isalpha() and currency.isupper()):
+        raise ValueError(f"currency must be an ISO 4217 code such as CNY, got {currency!r}")
+    _CHECKED.add(currency)
+
+
+@dataclass(frozen=True, order=True, slots=True)
 class Money:
     minor: int
     currency: str
 
     def __post_init__(self) -> None:
-        if len(self.currency) != 3 or not (self.currency.isalpha() and self.currency.isupper()):
-            raise ValueError(
-                f"currency must be an ISO 4217 code such as CNY, got {self.currency!r}"
-            )
+        if self.currency not in _CHECKED:
+            check_currency(self.currency)
 
     @classmethod
     def zero(cls, currency: str) -> Money:

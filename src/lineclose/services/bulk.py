@@ -1,13 +1,16 @@
-"""Precheck of whole fleets or operators at once: set-based reads, then the pure domain per line.
+"""Precheck of whole fleets or operators at once: set-based reads, then the rules in sets.
 
-Six queries per chunk of lines, reading plain rows (no ORM objects), instead of several per line.
+Six queries per chunk of lines, reading plain rows (no ORM objects), instead of several per
+line; the chunk is evaluated as columns (`domain.eligibility_sets`), and a line's whole
+`Eligibility` is built only for the verdicts asked about in detail.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from datetime import date
+from itertools import repeat
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -15,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.domain import facts as f
-from lineclose.domain.eligibility import Eligibility, evaluate
+from lineclose.domain.calendars import WorkingCalendar
+from lineclose.domain.eligibility import BlockerCode, Eligibility, evaluate
+from lineclose.domain.eligibility_sets import FactColumns, evaluate_set
 from lineclose.domain.facts import LineStatus
+from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.domain.states import OPEN_STATES
 from lineclose.services.context import Deps
 from lineclose.services.lines import calendar_for, local_today, profile_of
@@ -24,20 +30,7 @@ from lineclose.services.lines import calendar_for, local_today, profile_of
 CHUNK = 5_000
 
 
-@dataclass(frozen=True)
-class LineVerdict:
-    msisdn: str
-    eligibility: Eligibility
-
-
 T = TypeVar("T")
-
-
-def _grouped(rows: list[tuple[int, T]]) -> dict[int, list[T]]:
-    grouped: dict[int, list[T]] = defaultdict(list)
-    for line_id, item in rows:
-        grouped[line_id].append(item)
-    return grouped
 
 
 _LINE_COLUMNS = (
@@ -58,13 +51,22 @@ _LINE_COLUMNS = (
 )
 
 
-def _facts_of_chunk(
-    session: Session, lines: list[Any], first: int, last: int
-) -> Iterator[f.LineFacts]:
-    """The same facts `lines.line_facts` loads for one line, for a chunk of lines: one query
-    per kind of fact over the chunk's id range, plain rows (no ORM objects), the same order."""
-    in_chunk = models.Bill.line_id.between(first, last)
-    bills = _grouped(
+def _by_position(positions: dict[int, int], rows: list[tuple[int, T]]) -> dict[int, list[T]]:
+    """Rows keyed by their line's id, regrouped by the line's position in the chunk."""
+    grouped: dict[int, list[T]] = defaultdict(list)
+    for line_id, item in rows:
+        grouped[positions[line_id]].append(item)
+    return grouped
+
+
+def _columns_of_chunk(session: Session, lines: list[Any]) -> FactColumns:
+    """The same facts `lines.line_facts` loads for one line, for a chunk of lines, as columns:
+    one query per kind of fact over the chunk's id range, plain rows (no ORM objects), each
+    line's facts in the same order."""
+    first, last = lines[0][0], lines[-1][0]
+    positions = {row[0]: i for i, row in enumerate(lines)}
+    bills = _by_position(
+        positions,
         [
             (line_id, f.UnpaidBill(bill_id, amount, due_on))
             for line_id, bill_id, amount, due_on in session.execute(
@@ -74,13 +76,14 @@ def _facts_of_chunk(
                     models.Bill.amount_minor,
                     models.Bill.due_on,
                 )
-                .where(in_chunk, models.Bill.paid_at.is_(None))
+                .where(models.Bill.line_id.between(first, last), models.Bill.paid_at.is_(None))
                 .order_by(models.Bill.line_id, models.Bill.due_on)
             )
-        ]
+            if line_id in positions
+        ],
     )
     contracts = {
-        row[0]: f.Contract(
+        positions[row[0]]: f.Contract(
             commitment_end=row[1],
             etf_rule=f.EtfRule(row[2]),
             etf_fixed_minor=row[3],
@@ -97,8 +100,10 @@ def _facts_of_chunk(
                 models.Contract.processing_fee_minor,
             ).where(models.Contract.line_id.between(first, last))
         )
+        if row[0] in positions
     }
-    bindings = _grouped(
+    bindings = _by_position(
+        positions,
         [
             (line_id, f.Binding(binding_id, service, category))
             for line_id, binding_id, service, category in session.execute(
@@ -113,9 +118,11 @@ def _facts_of_chunk(
                 )
                 .order_by(models.Binding.line_id, models.Binding.id)
             )
-        ]
+            if line_id in positions
+        ],
     )
-    orders = _grouped(
+    orders = _by_position(
+        positions,
         [
             (line_id, f.OpenOrder(kind, reference))
             for line_id, kind, reference in session.execute(
@@ -125,6 +132,7 @@ def _facts_of_chunk(
                 )
                 .order_by(models.OpenOrder.line_id, models.OpenOrder.id)
             )
+            if line_id in positions
         ]
         + [
             (line_id, f.OpenOrder("closure", reference))
@@ -136,29 +144,115 @@ def _facts_of_chunk(
                 )
                 .order_by(models.ClosureRequest.line_id, models.ClosureRequest.id)
             )
-        ]
+            if line_id in positions
+        ],
     )
-    for row in lines:
-        line_id = row[0]
-        yield f.LineFacts(
-            msisdn=row[1],
-            kind=f.LineKind(row[2]),
-            payment=f.PaymentMode(row[3]),
-            status=f.LineStatus(row[4]),
-            currency=row[5],
-            monthly_fee_minor=row[6],
-            billing_day=row[7],
-            paid_credit_minor=row[8],
-            promo_credit_minor=row[9],
-            unbilled_usage_minor=row[10],
-            unpaid_bills=tuple(bills.get(line_id, ())),
-            contract=contracts.get(line_id),
-            active_bindings=tuple(bindings.get(line_id, ())),
-            legal_hold=row[11],
-            lost_reported=row[12],
-            open_orders=tuple(orders.get(line_id, ())),
-            fleet=row[13] is not None,
-        )
+    (
+        _ids,
+        msisdn,
+        kind,
+        payment,
+        status,
+        currency,
+        monthly_fee,
+        billing_day,
+        paid_credit,
+        promo_credit,
+        unbilled_usage,
+        legal_hold,
+        lost_reported,
+        fleet_account,
+    ) = zip(*lines, strict=True)
+    return FactColumns(
+        msisdn=msisdn,
+        kind=kind,
+        payment=payment,
+        status=status,
+        currency=currency,
+        monthly_fee_minor=monthly_fee,
+        billing_day=billing_day,
+        paid_credit_minor=paid_credit,
+        promo_credit_minor=promo_credit,
+        unbilled_usage_minor=unbilled_usage,
+        legal_hold=legal_hold,
+        lost_reported=lost_reported,
+        fleet=[account is not None for account in fleet_account],
+        unpaid_bills=bills,
+        contracts=contracts,
+        active_bindings=bindings,
+        open_orders=orders,
+    )
+
+
+class _Chunk:
+    """A chunk's facts and what it was evaluated under, for the few verdicts asked in full."""
+
+    __slots__ = ("calendar", "columns", "intent", "profile", "today")
+
+    def __init__(
+        self,
+        columns: FactColumns,
+        intent: f.ClosureIntent,
+        profile: JurisdictionProfile,
+        calendar: WorkingCalendar,
+        today: date,
+    ) -> None:
+        self.columns = columns
+        self.intent = intent
+        self.profile = profile
+        self.calendar = calendar
+        self.today = today
+
+    def eligibility(self, i: int) -> Eligibility:
+        return evaluate(self.columns.line(i), self.intent, self.profile, self.calendar, self.today)
+
+
+class LineVerdict:
+    """One line's verdict: its blocker and warning codes (in the single-line precheck's order),
+    amount due and refund; `eligibility`, the whole single-line verdict, is built when asked."""
+
+    __slots__ = (
+        "_chunk",
+        "_eligibility",
+        "_index",
+        "amount_due_minor",
+        "blocker_codes",
+        "msisdn",
+        "refund_minor",
+        "warning_codes",
+    )
+
+    def __init__(
+        self,
+        msisdn: str,
+        blocker_codes: tuple[BlockerCode, ...],
+        warning_codes: tuple[str, ...],
+        amount_due_minor: int,
+        refund_minor: int,
+        chunk: _Chunk,
+        index: int,
+    ) -> None:
+        self.msisdn = msisdn
+        self.blocker_codes = blocker_codes
+        self.warning_codes = warning_codes
+        self.amount_due_minor = amount_due_minor
+        self.refund_minor = refund_minor
+        self._chunk = chunk
+        self._index = index
+        self._eligibility: Eligibility | None = None
+
+    @property
+    def eligible(self) -> bool:
+        return not self.blocker_codes
+
+    @property
+    def eligibility(self) -> Eligibility:
+        if self._eligibility is None:
+            self._eligibility = self._chunk.eligibility(self._index)
+        return self._eligibility
+
+    def __repr__(self) -> str:
+        return f"LineVerdict({self.msisdn!r}, blockers={[c.value for c in self.blocker_codes]})"
 
 
 def bulk_precheck(
@@ -169,7 +263,7 @@ def bulk_precheck(
     identity_methods: frozenset[f.IdentityMethod] = frozenset(),
 ) -> Iterator[LineVerdict]:
     """Evaluate every active line of an operator (or of one fleet) as a closure today, with
-    the facts and rules of the single-line precheck."""
+    the facts and rules of the single-line precheck, in sets of `CHUNK` lines."""
     profile = profile_of(operator)
     calendar = calendar_for(session, profile)
     today = local_today(profile, deps.clock.now())
@@ -187,5 +281,16 @@ def bulk_precheck(
         if not lines:
             return
         last_id = lines[-1][0]
-        for facts in _facts_of_chunk(session, lines, lines[0][0], last_id):
-            yield LineVerdict(facts.msisdn, evaluate(facts, intent, profile, calendar, today))
+        columns = _columns_of_chunk(session, lines)
+        verdicts = evaluate_set(columns, intent, profile, calendar, today)
+        chunk = _Chunk(columns, intent, profile, calendar, today)
+        yield from map(
+            LineVerdict,
+            columns.msisdn,
+            verdicts.blocker_codes,
+            verdicts.warning_codes,
+            verdicts.amount_due_minor,
+            verdicts.refund_minor,
+            repeat(chunk),
+            range(len(columns)),
+        )
