@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
 from lineclose.db import models
-from lineclose.services.bulk import bulk_precheck
-from lineclose.services.context import Actor, Channel, Role
+from lineclose.domain.eligibility import BlockerCode, Eligibility
+from lineclose.domain.facts import IdentityMethod
+from lineclose.services import bulk
+from lineclose.services.bulk import LineVerdict, bulk_precheck
+from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.identity import IdentityEvidence
+from lineclose.services.lines import profile_of
 from lineclose.services.precheck import precheck
+from lineclose.services.reads.bulk_lines import operator_by_code
 from lineclose.services.seed import seed_demo
 from tests.factories import make_line, make_operator
 
@@ -62,3 +72,198 @@ def test_bulk_and_single_line_prechecks_give_the_same_verdict_line_by_line(app: 
     every = set().union(*seen.values())
     assert {"ARREARS", "COMMITMENT_ACTIVE", "BINDINGS_PRESENT", "LEGAL_HOLD"} <= every
     assert {"ARREARS", "COMMITMENT_ACTIVE", "OPEN_ORDER"} <= seen[busy_msisdn]
+
+
+def _mix(session: Session, deps: Deps, operator: models.Operator, fleet: str) -> None:
+    """Lines with every kind of fact, alone and together, in the operator's currency."""
+    now = deps.clock.now()
+    today = now.date()
+    currency = profile_of(operator).currency
+    serial = itertools.count()
+
+    def line(**spec: Any) -> models.Line:
+        return make_line(session, deps, operator, **spec)
+
+    def order(line_id: int, kind: str, status: str) -> None:
+        session.add(
+            models.OpenOrder(
+                line_id=line_id,
+                kind=kind,
+                reference=f"{operator.code}-{kind}-{next(serial)}",
+                status=status,
+                created_at=now,
+            )
+        )
+
+    def request(line_id: int, status: str, scheduled_for: date | None = None) -> None:
+        n = next(serial)
+        session.add(
+            models.ClosureRequest(
+                reference=f"LC-{operator.code}-{n}",
+                operator_id=operator.id,
+                line_id=line_id,
+                status=status,
+                channel="api",
+                submitted_by="test",
+                payload_digest="0" * 64,
+                scheduled_for=scheduled_for,
+                submitted_at=now,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    line()  # no facts, no credit
+    line(paid_credit_minor=2_000)  # prepaid credit: a refund
+    line(payment="postpaid", monthly_fee_minor=5_800, billing_day=31, unbilled_usage_minor=730)
+    line(
+        payment="postpaid",
+        monthly_fee_minor=9_900,
+        billing_day=7,
+        paid_credit_minor=30_000,
+        promo_credit_minor=1_000,
+    )
+    line(promo_credit_minor=500, paid_credit_minor=120)
+    line(kind="data-only", fleet_account=fleet, paid_credit_minor=90)
+    line(kind="esim", fleet_account=fleet)
+    line(lost_reported=True, paid_credit_minor=10)
+    line(legal_hold=True)
+    suspended = line(paid_credit_minor=300)
+    suspended.status = "suspended"
+    closing = line()
+    closing.status = "closing"
+    closed = line(paid_credit_minor=700)
+    closed.status = "closed"
+    # Bills out of due-date order, one of them paid (not a fact any more).
+    billed = line(
+        unpaid_bills=[(4_200, today - timedelta(days=3)), (1_100, today - timedelta(days=70))]
+    )
+    paid = models.Bill(
+        line_id=billed.id,
+        period_start=today,
+        period_end=today,
+        amount_minor=999,
+        currency=currency,
+        due_on=today - timedelta(days=100),
+        paid_at=now,
+        lines_json=[],
+    )
+    session.add(paid)
+    # Contracts: each fee rule, running, ending today, ended.
+    end = today + timedelta(days=200)
+    line(contract={"commitment_end": end, "etf_rule": "fixed", "etf_fixed_minor": 9_900})
+    line(
+        payment="postpaid",
+        monthly_fee_minor=4_000,
+        contract={
+            "commitment_end": end,
+            "etf_rule": "remaining_months",
+            "etf_monthly_minor": 1_500,
+            "processing_fee_minor": 2_500,
+        },
+    )
+    line(contract={"commitment_end": end, "etf_rule": "none"})
+    line(contract={"commitment_end": today, "etf_rule": "fixed", "etf_fixed_minor": 5_000})
+    line(contract={"commitment_end": today - timedelta(days=30), "etf_rule": "fixed"})
+    # Bindings, one of them already unbound.
+    bound = line(
+        bindings=[
+            {"service": "Alipay", "category": "payment"},
+            {"service": "WeChat", "category": "social"},
+            {"service": "Bank", "category": "bank", "unbound_on": today},
+        ]
+    )
+    # Orders: an open port-out, a finished SIM swap; closure requests scheduled, under review
+    # and closed.
+    ordered = line(paid_credit_minor=50)
+    order(ordered.id, "port_out", "open")
+    order(ordered.id, "sim_swap", "done")
+    scheduled = line()
+    request(scheduled.id, "scheduled", today + timedelta(days=14))
+    request(scheduled.id, "closed")
+    reviewed = line()
+    request(reviewed.id, "under_review")
+    order(reviewed.id, "sim_swap", "open")
+    # Everything at once.
+    everything = line(
+        payment="postpaid",
+        monthly_fee_minor=12_800,
+        billing_day=15,
+        paid_credit_minor=100,
+        promo_credit_minor=800,
+        unbilled_usage_minor=450,
+        legal_hold=True,
+        lost_reported=True,
+        fleet_account=fleet,
+        kind="data-only",
+        unpaid_bills=[(3_000, today)],
+        contract={"commitment_end": end, "etf_rule": "fixed", "etf_fixed_minor": 7_000},
+        bindings=[{"service": "Alipay", "category": "payment"}],
+    )
+    everything.status = "suspended"
+    order(everything.id, "port_out", "open")
+    request(everything.id, "approved")
+    assert bound.id and paid.line_id
+
+
+def _same(verdict: LineVerdict, single: Eligibility) -> None:
+    assert verdict.eligibility == single, verdict.msisdn
+    assert verdict.blocker_codes == tuple(b.code for b in single.blockers), verdict.msisdn
+    assert verdict.warning_codes == tuple(w.code for w in single.warnings), verdict.msisdn
+    assert verdict.amount_due_minor == single.quote.amount_due.minor, verdict.msisdn
+    assert verdict.refund_minor == single.quote.refund.minor, verdict.msisdn
+    assert verdict.eligible is single.eligible
+
+
+def test_bulk_verdicts_over_every_kind_of_fact_in_four_jurisdictions(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """cn, eu, uk (with an operator's refund fee) and us operators, their lines interleaved so
+    every chunk's id range holds other operators' lines; chunks of 7 lines."""
+    monkeypatch.setattr(bulk, "CHUNK", 7)
+    with app.sessions.begin() as session:
+        operators = [
+            make_operator(session, app.deps, "cn"),
+            make_operator(session, app.deps, "eu"),
+            make_operator(session, app.deps, "uk", overrides={"refund_fee_minor": 150}),
+            make_operator(session, app.deps, "us"),
+        ]
+        for operator in operators:
+            _mix(session, app.deps, operator, "FLEET-9")
+        codes = [o.code for o in operators]
+    blockers: set[str] = set()
+    warnings: set[str] = set()
+    currencies: set[str] = set()
+    eligible = 0
+    document = (IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN, "passport"),)
+    with app.sessions() as session:
+        for code in codes:
+            operator = operator_by_code(session, code)
+            verdicts = list(bulk_precheck(session, app.deps, operator))
+            assert len(verdicts) == 22  # the closed line is not prechecked
+            for verdict in verdicts:
+                single = precheck(session, app.deps, ADMIN, verdict.msisdn)
+                _same(verdict, single)
+                blockers.update(verdict.blocker_codes)
+                warnings.update(verdict.warning_codes)
+                currencies.add(single.quote.currency)
+            # Identity recorded for the whole set: lost lines still need the document, which
+            # the store has seen here.
+            for verdict in bulk_precheck(
+                session,
+                app.deps,
+                operator,
+                identity_methods=frozenset({IdentityMethod.ID_DOCUMENT_SEEN}),
+            ):
+                _same(
+                    verdict, precheck(session, app.deps, ADMIN, verdict.msisdn, identity=document)
+                )
+                eligible += verdict.eligible
+            fleet = list(bulk_precheck(session, app.deps, operator, "FLEET-9"))
+            assert len(fleet) == 3
+            for verdict in fleet:
+                _same(verdict, precheck(session, app.deps, ADMIN, verdict.msisdn))
+    assert blockers == {code.value for code in BlockerCode}
+    assert {"LINE_SUSPENDED", "PROMO_CREDIT_FORFEITED", "REFUND_FEE", "FLEET_DATA_CARD"} <= warnings
+    assert currencies == {"CNY", "EUR", "GBP", "USD"}
+    assert eligible >= 4 * 5
