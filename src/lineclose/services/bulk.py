@@ -8,12 +8,12 @@ line; the chunk is evaluated as columns (`domain.eligibility_sets`), and a line'
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from itertools import repeat
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
@@ -59,65 +59,75 @@ def _by_position(positions: dict[int, int], rows: list[tuple[int, T]]) -> dict[i
     return grouped
 
 
-def _columns_of_chunk(session: Session, lines: list[Any]) -> FactColumns:
+# The facts of a chunk, each kind over the chunk's id range; built once, run per chunk.
+_FIRST, _LAST = bindparam("first", type_=Integer), bindparam("last", type_=Integer)
+_BILLS = (
+    select(models.Bill.line_id, models.Bill.id, models.Bill.amount_minor, models.Bill.due_on)
+    .where(models.Bill.line_id.between(_FIRST, _LAST), models.Bill.paid_at.is_(None))
+    .order_by(models.Bill.line_id, models.Bill.due_on)
+)
+_CONTRACTS = select(
+    models.Contract.line_id,
+    models.Contract.commitment_end,
+    models.Contract.etf_rule,
+    models.Contract.etf_fixed_minor,
+    models.Contract.etf_monthly_minor,
+    models.Contract.processing_fee_minor,
+).where(models.Contract.line_id.between(_FIRST, _LAST))
+_BINDINGS = (
+    select(
+        models.Binding.line_id, models.Binding.id, models.Binding.service, models.Binding.category
+    )
+    .where(models.Binding.line_id.between(_FIRST, _LAST), models.Binding.unbound_on.is_(None))
+    .order_by(models.Binding.line_id, models.Binding.id)
+)
+_ORDERS = (
+    select(models.OpenOrder.line_id, models.OpenOrder.kind, models.OpenOrder.reference)
+    .where(models.OpenOrder.line_id.between(_FIRST, _LAST), models.OpenOrder.status == "open")
+    .order_by(models.OpenOrder.line_id, models.OpenOrder.id)
+)
+_REQUESTS = (
+    select(models.ClosureRequest.line_id, models.ClosureRequest.reference)
+    .where(
+        models.ClosureRequest.line_id.between(_FIRST, _LAST),
+        models.ClosureRequest.status.in_(sorted(s.value for s in OPEN_STATES)),
+    )
+    .order_by(models.ClosureRequest.line_id, models.ClosureRequest.id)
+)
+
+
+def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColumns:
     """The same facts `lines.line_facts` loads for one line, for a chunk of lines, as columns:
     one query per kind of fact over the chunk's id range, plain rows (no ORM objects), each
     line's facts in the same order."""
-    first, last = lines[0][0], lines[-1][0]
+    chunk = {"first": lines[0][0], "last": lines[-1][0]}
     positions = {row[0]: i for i, row in enumerate(lines)}
     bills = _by_position(
         positions,
         [
             (line_id, f.UnpaidBill(bill_id, amount, due_on))
-            for line_id, bill_id, amount, due_on in session.execute(
-                select(
-                    models.Bill.line_id,
-                    models.Bill.id,
-                    models.Bill.amount_minor,
-                    models.Bill.due_on,
-                )
-                .where(models.Bill.line_id.between(first, last), models.Bill.paid_at.is_(None))
-                .order_by(models.Bill.line_id, models.Bill.due_on)
-            )
+            for line_id, bill_id, amount, due_on in connection.execute(_BILLS, chunk).all()
             if line_id in positions
         ],
     )
     contracts = {
-        positions[row[0]]: f.Contract(
-            commitment_end=row[1],
-            etf_rule=f.EtfRule(row[2]),
-            etf_fixed_minor=row[3],
-            etf_monthly_minor=row[4],
-            processing_fee_minor=row[5],
+        positions[line_id]: f.Contract(
+            commitment_end=end,
+            etf_rule=f.EtfRule(rule),
+            etf_fixed_minor=fixed,
+            etf_monthly_minor=monthly,
+            processing_fee_minor=processing,
         )
-        for row in session.execute(
-            select(
-                models.Contract.line_id,
-                models.Contract.commitment_end,
-                models.Contract.etf_rule,
-                models.Contract.etf_fixed_minor,
-                models.Contract.etf_monthly_minor,
-                models.Contract.processing_fee_minor,
-            ).where(models.Contract.line_id.between(first, last))
-        )
-        if row[0] in positions
+        for line_id, end, rule, fixed, monthly, processing in connection.execute(
+            _CONTRACTS, chunk
+        ).all()
+        if line_id in positions
     }
     bindings = _by_position(
         positions,
         [
             (line_id, f.Binding(binding_id, service, category))
-            for line_id, binding_id, service, category in session.execute(
-                select(
-                    models.Binding.line_id,
-                    models.Binding.id,
-                    models.Binding.service,
-                    models.Binding.category,
-                )
-                .where(
-                    models.Binding.line_id.between(first, last), models.Binding.unbound_on.is_(None)
-                )
-                .order_by(models.Binding.line_id, models.Binding.id)
-            )
+            for line_id, binding_id, service, category in connection.execute(_BINDINGS, chunk).all()
             if line_id in positions
         ],
     )
@@ -125,25 +135,12 @@ def _columns_of_chunk(session: Session, lines: list[Any]) -> FactColumns:
         positions,
         [
             (line_id, f.OpenOrder(kind, reference))
-            for line_id, kind, reference in session.execute(
-                select(models.OpenOrder.line_id, models.OpenOrder.kind, models.OpenOrder.reference)
-                .where(
-                    models.OpenOrder.line_id.between(first, last), models.OpenOrder.status == "open"
-                )
-                .order_by(models.OpenOrder.line_id, models.OpenOrder.id)
-            )
+            for line_id, kind, reference in connection.execute(_ORDERS, chunk).all()
             if line_id in positions
         ]
         + [
             (line_id, f.OpenOrder("closure", reference))
-            for line_id, reference in session.execute(
-                select(models.ClosureRequest.line_id, models.ClosureRequest.reference)
-                .where(
-                    models.ClosureRequest.line_id.between(first, last),
-                    models.ClosureRequest.status.in_([s.value for s in OPEN_STATES]),
-                )
-                .order_by(models.ClosureRequest.line_id, models.ClosureRequest.id)
-            )
+            for line_id, reference in connection.execute(_REQUESTS, chunk).all()
             if line_id in positions
         ],
     )
@@ -275,13 +272,15 @@ def bulk_precheck(
     )
     if fleet_account is not None:
         query = query.where(models.Line.fleet_account == fleet_account)
+    page = query.where(models.Line.id > bindparam("after")).limit(CHUNK)
+    connection = session.connection()
     last_id = 0
     while True:
-        lines = list(session.execute(query.where(models.Line.id > last_id).limit(CHUNK)))
+        lines = connection.execute(page, {"after": last_id}).all()
         if not lines:
             return
         last_id = lines[-1][0]
-        columns = _columns_of_chunk(session, lines)
+        columns = _columns_of_chunk(connection, lines)
         verdicts = evaluate_set(columns, intent, profile, calendar, today)
         chunk = _Chunk(columns, intent, profile, calendar, today)
         yield from map(
