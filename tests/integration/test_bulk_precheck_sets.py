@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
@@ -267,3 +267,29 @@ def test_bulk_verdicts_over_every_kind_of_fact_in_four_jurisdictions(
     assert {"LINE_SUSPENDED", "PROMO_CREDIT_FORFEITED", "REFUND_FEE", "FLEET_DATA_CARD"} <= warnings
     assert currencies == {"CNY", "EUR", "GBP", "USD"}
     assert eligible >= 4 * 5
+
+
+def test_bulk_precheck_reads_six_statements_per_chunk_whatever_the_facts(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "CHUNK", 10)
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "eu")
+        _mix(session, app.deps, operator, "FLEET-1")
+        code = operator.code
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    with app.sessions() as session:
+        operator = operator_by_code(session, code)
+        event.listen(app.engine, "before_cursor_execute", count)
+        try:
+            verdicts = list(bulk_precheck(session, app.deps, operator))
+        finally:
+            event.remove(app.engine, "before_cursor_execute", count)
+    # The calendar's overrides, then per chunk of 10 lines its page and five kinds of facts,
+    # and the empty page that ends the run.
+    assert len(verdicts) == 22
+    assert len(statements) == 1 + 3 * 6 + 1
