@@ -21,6 +21,7 @@ from lineclose.services.data_in.apply_context import Reject
 from lineclose.services.data_in.fields import (
     ORDER,
     Context,
+    Memo,
     RowError,
     parse_row,
     source_key,
@@ -96,21 +97,24 @@ class Batch:
     rejects: list[Reject] = field(default_factory=list)
 
 
-def parse(kind: str, number: int, raw: dict[str, Any], ctx: Context) -> list[Item]:
+def parse(
+    kind: str, number: int, raw: dict[str, Any], ctx: Context, memo: Memo | None = None
+) -> list[Item]:
     """One raw row as the items it carries, or RowError; a wide row is all or nothing."""
     if "__error__" in raw:
         raise RowError("row", str(raw["__error__"]))
     if kind != WIDE:
-        record = parse_row(kind, raw, ctx)
+        record = parse_row(kind, raw, ctx, memo)
         return [Item(number, kind, source_key(kind, record), record)]
     given = dict(raw)
     if not str(given.get("subscriber_ref") or "").strip():
         given["subscriber_ref"] = given.get("msisdn")
+    memo = {} if memo is None else memo  # the number is in every part: parsed once
     items = []
     for part, marker in _WIDE_PARTS:
         if marker is not None and not str(given.get(marker) or "").strip():
             continue
-        record = parse_row(part, given, ctx)
+        record = parse_row(part, given, ctx, memo)
         items.append(Item(number, part, source_key(part, record), record))
     return items
 
@@ -120,9 +124,10 @@ def parse_chunk(
 ) -> Batch:
     """Validate one chunk of raw rows; pure, so it can run in another process."""
     batch = Batch(file, rows=len(rows))
+    memo: Memo = {}
     for number, raw in rows:
         try:
-            for item in parse(kind, number, raw, ctx):
+            for item in parse(kind, number, raw, ctx, memo):
                 batch.items.setdefault(item.kind, []).append(item)
         except RowError as exc:
             batch.rejects.append(Reject(number, exc.field, exc.message))

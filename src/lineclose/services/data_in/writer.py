@@ -1,8 +1,9 @@
-"""Set-based writes for bulk data: batched executemany on SQLite; on PostgreSQL the rows are
-COPYed into a temporary staging table and merged with one statement.
+"""Set-based writes for bulk data: one driver-level executemany on SQLite; on PostgreSQL the
+rows are COPYed into a temporary staging table and merged with one statement.
 
-Values are passed as the database stores them (naive UTC datetimes, JSON as text on COPY):
-these writes skip the ORM on purpose, for speed, so callers prepare columns themselves.
+These writes skip the ORM and SQLAlchemy's per-row statement processing on purpose, for speed:
+each column's bind processor (dates, UTC datetimes, JSON) is looked up once per statement and
+applied to that column only, then the rows go to the driver as plain tuples.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import JSON, Table, func, select, text
 from sqlalchemy.orm import Session
 
 _stage_names = itertools.count(1)
@@ -47,11 +48,43 @@ def _plain(table: Table, column: str, value: Any) -> Any:
     return value
 
 
+def _driver_tuples(
+    session: Session, table: Table, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as the driver takes them, converted by each column type's own bind processor."""
+    dialect = session.get_bind().dialect
+    processors = [
+        dialect.type_descriptor(table.c[c].type).bind_processor(dialect) for c in columns
+    ]
+    plain = [i for i, p in enumerate(processors) if p is None]
+    if len(plain) == len(columns):
+        return [tuple(row[c] for c in columns) for row in rows]
+    out = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i, process in enumerate(processors):
+            if process is not None:
+                values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
+    session.connection().exec_driver_sql(sql, params)  # type: ignore[arg-type]
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), list(rows))
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        _executemany(
+            session,
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+            _driver_tuples(session, table, columns, rows),
+        )
         return
     columns = list(rows[0])
     stage = _copy_to_stage(session, table, columns, rows)
@@ -68,13 +101,12 @@ def update_rows(
         return
     columns = [c for c in rows[0] if c != key]
     if session.get_bind().dialect.name != "postgresql":
-        statement = (
-            update(table)
-            .where(table.c[key] == bindparam(f"k_{key}"))
-            .values({c: bindparam(f"v_{c}") for c in columns})
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        _executemany(
+            session,
+            f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = ?',
+            _driver_tuples(session, table, [*columns, key], rows),
         )
-        params = [{f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows]
-        session.connection().execute(statement.execution_options(synchronize_session=False), params)
         return
     stage = _copy_to_stage(session, table, [key, *columns], rows)
     sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
