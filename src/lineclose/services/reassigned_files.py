@@ -127,17 +127,25 @@ def read_columns(text: str) -> Columns:
 
 
 def _day_ordinals(consents: pa.Array) -> tuple[NDArray[np.int64], NDArray[np.bool_]]:
-    """Each date as `date.toordinal`, and whether it is a calendar date written YYYY-MM-DD
-    (one Arrow would roll over, such as 2021-02-29, does not read back the same)."""
-    shaped = pc.match_substring_regex(consents, _ISO_DAY)
-    given = pc.if_else(shaped, consents, "1970-01-01")
-    parsed = pc.strptime(given, format="%Y-%m-%d", unit="s", error_is_null=True)
-    exact = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), given)
-    good = pc.and_kleene(shaped, pc.fill_null(exact, False)).to_numpy(zero_copy_only=False)
-    seconds = pc.fill_null(pc.cast(parsed, pa.int64()), 0).to_numpy(zero_copy_only=False)
-    days = np.where(good, seconds // 86_400 + _EPOCH_ORDINAL, 0).astype(np.int64)
-    good &= days >= 1  # year 0000 reads, but is no date
+    """Each date as `date.toordinal`, and whether it is a calendar date written YYYY-MM-DD.
+    Arrow's cast to a date is strict (2021-02-29 fails), so a chunk with a bad date is read
+    again one value at a time, to tell which."""
+    shaped = pc.match_substring_regex(consents, _ISO_DAY).to_numpy(zero_copy_only=False)
+    given = pc.if_else(pa.array(shaped), consents, "1970-01-01")
+    try:
+        epoch_days = pc.cast(given, pa.date32()).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        days = epoch_days.astype(np.int64) + _EPOCH_ORDINAL
+    except pa.ArrowInvalid:
+        days = np.array([_ordinal(text) for text in given.to_pylist()], dtype=np.int64)
+    good = shaped & (days >= 1)  # year 0000 reads, but is no date
     return days, good
+
+
+def _ordinal(text: str) -> int:
+    try:
+        return date.fromisoformat(text).toordinal()
+    except ValueError:
+        return -1
 
 
 def answer_columns(

@@ -53,9 +53,7 @@ def _driver_tuples(
 ) -> list[tuple[Any, ...]]:
     """The rows as the driver takes them, converted by each column type's own bind processor."""
     dialect = session.get_bind().dialect
-    processors = [
-        dialect.type_descriptor(table.c[c].type).bind_processor(dialect) for c in columns
-    ]
+    processors = [dialect.type_descriptor(table.c[c].type).bind_processor(dialect) for c in columns]
     plain = [i for i, p in enumerate(processors) if p is None]
     if len(plain) == len(columns):
         return [tuple(row[c] for c in columns) for row in rows]
@@ -70,7 +68,7 @@ def _driver_tuples(
 
 
 def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
-    session.connection().exec_driver_sql(sql, params)  # type: ignore[arg-type]
+    session.connection().exec_driver_sql(sql, params)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
