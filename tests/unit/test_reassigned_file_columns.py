@@ -39,7 +39,7 @@ def _check(text: str) -> tuple[list[list[str]], list[list[str]]]:
 def _expected(rule_date: str, number: str) -> str:
     """The rule, row by row, for the one-at-a-time comparison."""
     consent = date.fromisoformat(rule_date)
-    if int(number[1:]) in (12025550100, 12025550101) and DAY >= consent:
+    if int(number[1:]) in (12025550100, 12025550101) and consent <= DAY:
         return Reassigned.YES.value
     return (Reassigned.NO_DATA if consent < RECORDS_SINCE else Reassigned.NO).value
 
