@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from lineclose.db.models_data_in import SourceRecord
@@ -57,25 +57,32 @@ class Known:
 
 
 def load_known(
-    session: Session, operator_id: int, kind: str, keys: Iterable[str]
+    session: Session,
+    operator_id: int,
+    kind: str,
+    keys: Iterable[str],
+    with_fields: bool = True,
 ) -> dict[str, Known]:
+    """What the source last said of these keys; without `with_fields`, the digests of the
+    records only (their per-field digests, JSON to decode, are left in the database)."""
     wanted = list(set(keys))
     if not wanted:
         return {}
+    fields = SourceRecord.field_digests if with_fields else literal(None)
     rows = session.execute(
         select(
             SourceRecord.source_key,
             SourceRecord.id,
             SourceRecord.entity_id,
             SourceRecord.digest,
-            SourceRecord.field_digests,
+            fields,
         ).where(
             SourceRecord.operator_id == operator_id,
             SourceRecord.kind == kind,
             SourceRecord.source_key.in_(wanted),
         )
     ).all()
-    return {r[0]: Known(r[1], r[2], r[3], r[4]) for r in rows}
+    return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}
 
 
 def entity_ids(
@@ -83,7 +90,7 @@ def entity_ids(
 ) -> dict[str, int]:
     return {
         k: v.entity_id
-        for k, v in load_known(session, operator_id, kind, keys).items()
+        for k, v in load_known(session, operator_id, kind, keys, with_fields=False).items()
         if v.entity_id is not None
     }
 
