@@ -27,7 +27,7 @@ from lineclose.services.data_in.unchanged_rows import Keep, RawRow
 from lineclose.services.data_in.upsert import BatchResult, apply_batch
 from lineclose.services.lines import local_today, profile_of
 
-BATCH_ROWS = 2_000
+BATCH_ROWS = 5_000
 REJECT_COLUMNS = ("file", "row", "field", "code", "message")
 
 
