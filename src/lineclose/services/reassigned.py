@@ -49,11 +49,17 @@ class DisconnectionIndex:
     @classmethod
     def build(cls, numbers: NDArray[np.int64], latest: NDArray[np.int64]) -> DisconnectionIndex:
         """Sort by number and keep each number's latest day (callers may pass duplicates)."""
-        order = np.lexsort((latest, numbers))
+        if len(numbers) == 0:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        order = np.argsort(numbers, kind="stable")  # a radix sort for integers
         numbers, latest = numbers[order], latest[order]
-        last = np.ones(len(numbers), dtype=bool)
-        last[:-1] = numbers[1:] != numbers[:-1]
-        return cls(np.ascontiguousarray(numbers[last]), np.ascontiguousarray(latest[last]))
+        first = np.ones(len(numbers), dtype=bool)
+        first[1:] = numbers[1:] != numbers[:-1]
+        starts = np.flatnonzero(first)
+        return cls(
+            np.ascontiguousarray(numbers[starts]),
+            np.ascontiguousarray(np.maximum.reduceat(latest, starts)),
+        )
 
     def answer(self, numbers: NDArray[np.int64], consent: NDArray[np.int64]) -> NDArray[np.int8]:
         """The rule over arrays: YES where the latest disconnection is on or after consent,
