@@ -221,8 +221,9 @@ def _figure(
 def run(size: int = 250_000) -> dict[str, dict[str, Any]]:
     disconnected, latest, queries, consent = _data(size)
     index = DisconnectionIndex.build(disconnected, latest)
-    answer = _best(5, lambda: index.answer(queries, consent))
-    raw = _best(5, lambda: np.searchsorted(index.numbers, queries))
+    repeat = max(5, 2_500_000 // size)  # small sizes: more runs, the best of each side
+    answer = _best(repeat, lambda: index.answer(queries, consent))
+    raw = _best(repeat, lambda: np.searchsorted(index.numbers, queries))
     figures = {
         f"reassigned answer, {size:,} pairs (s)": _figure(
             answer, raw, 2.0, "baseline: numpy.searchsorted of the same queries"

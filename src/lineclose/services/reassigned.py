@@ -64,14 +64,16 @@ class DisconnectionIndex:
     def answer(self, numbers: NDArray[np.int64], consent: NDArray[np.int64]) -> NDArray[np.int8]:
         """The rule over arrays: YES where the latest disconnection is on or after consent,
         else NO_DATA before the records begin, else NO."""
-        since = RECORDS_SINCE.toordinal()
-        otherwise = np.where(consent < since, np.int8(NO_DATA), np.int8(NO)).astype(np.int8)
+        codes = (consent < RECORDS_SINCE.toordinal()).astype(np.int8)
+        codes *= np.int8(NO_DATA)
         if len(self.numbers) == 0:
-            return otherwise
+            return codes
         at = np.searchsorted(self.numbers, numbers)
         np.minimum(at, len(self.numbers) - 1, out=at)
-        yes = (self.numbers[at] == numbers) & (self.latest[at] >= consent)
-        return np.where(yes, np.int8(YES), otherwise).astype(np.int8)
+        yes = self.numbers.take(at) == numbers
+        yes &= self.latest.take(at) >= consent
+        codes[yes] = np.int8(YES)
+        return codes
 
 
 def number_key(msisdn: str) -> int:
