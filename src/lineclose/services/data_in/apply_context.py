@@ -14,6 +14,7 @@ from lineclose.db import models
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.services.context import Deps
 from lineclose.services.data_in.records import Item
+from lineclose.services.data_in.writer import among
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ class ApplyContext:
             rows = self.session.execute(
                 select(models.Line.msisdn, models.Line.id).where(
                     models.Line.operator_id == self.operator_id,
-                    models.Line.msisdn.in_(missing),
+                    among(self.session, models.Line.msisdn, missing),
                     models.Line.status != "closed",
                 )
             ).all()

@@ -13,7 +13,7 @@ from lineclose.domain.identifiers import mask_id_number
 from lineclose.services.data_in import records
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import allocate_ids, insert_rows, update_rows
+from lineclose.services.data_in.writer import allocate_ids, among, insert_rows, update_rows
 
 
 def _subscriber_columns(ctx: ApplyContext, items: list[Item]) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ def apply_lines(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list
         n.msisdn: n
         for n in session.execute(
             select(models.Number).where(
-                models.Number.msisdn.in_([i.record["msisdn"] for i in items])
+                among(session, models.Number.msisdn, [i.record["msisdn"] for i in items])
             )
         ).scalars()
     }
@@ -150,7 +150,10 @@ def _serials_in_use(ctx: ApplyContext, items: list[Item]) -> dict[tuple[str, str
     imsis = [i.record["imsi"] for i in items]
     rows = ctx.session.execute(
         select(models.Line.id, models.Line.iccid, models.Line.imsi).where(
-            or_(models.Line.iccid.in_(iccids), models.Line.imsi.in_(imsis))
+            or_(
+                among(ctx.session, models.Line.iccid, iccids),
+                among(ctx.session, models.Line.imsi, imsis),
+            )
         )
     ).all()
     taken: dict[tuple[str, str], int] = {}
@@ -236,7 +239,9 @@ def _register_in_built_in_registry(ctx: ApplyContext, items: list[Item]) -> None
     imsis = [i.record["imsi"] for i in items]
     known = set(
         ctx.session.execute(
-            select(models.HlrRegistryEntry.imsi).where(models.HlrRegistryEntry.imsi.in_(imsis))
+            select(models.HlrRegistryEntry.imsi).where(
+                among(ctx.session, models.HlrRegistryEntry.imsi, imsis)
+            )
         ).scalars()
     )
     rows = [

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from lineclose.db.models_data_in import SourceRecord
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.security.vault import Vault
-from lineclose.services.data_in.writer import insert_rows, update_rows
+from lineclose.services.data_in.writer import among, insert_rows, update_rows
 
 
 @dataclass
@@ -86,7 +86,7 @@ def load_known(
         ).where(
             SourceRecord.operator_id == operator_id,
             SourceRecord.kind == kind,
-            SourceRecord.source_key.in_(wanted),
+            among(session, SourceRecord.source_key, wanted),
         )
     ).all()
     return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}

@@ -20,6 +20,7 @@ from lineclose.db import models
 from lineclose.security.vault import Vault
 from lineclose.services.data_in import records
 from lineclose.services.data_in.records import Item
+from lineclose.services.data_in.writer import among
 
 RawRow = tuple[int, dict[str, Any]]
 LINE_FACTS = frozenset(
@@ -71,7 +72,7 @@ def _still_current(session: Session, operator_id: int, known: dict[str, records.
             session.execute(
                 select(models.Line.msisdn, models.Line.id).where(
                     models.Line.operator_id == operator_id,
-                    models.Line.msisdn.in_(numbers),
+                    among(session, models.Line.msisdn, numbers),
                     models.Line.status != "closed",
                 )
             ).all()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, func, select, text
+from sqlalchemy import JSON, DateTime, Table, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 _stage_names = itertools.count(1)
@@ -40,12 +41,30 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + 1 + count))
 
 
-def _plain(table: Table, column: str, value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(table.c[column].type, JSON) and value is not None:
-        return json.dumps(value)
-    return value
+def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], Any] | None]:
+    """How each column's values are written on COPY (naive UTC datetimes, JSON as text),
+    decided once per statement from the column's type."""
+    converters: list[Callable[[Any], Any] | None] = []
+    for column in columns:
+        kind = table.c[column].type
+        if isinstance(kind, JSON):
+            converters.append(lambda v: None if v is None else json.dumps(v))
+        elif isinstance(getattr(kind, "impl", kind), DateTime):
+            converters.append(
+                lambda v: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
+            )
+        else:
+            converters.append(None)
+    return converters
+
+
+def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN values`, for lists of thousands: on PostgreSQL one array parameter
+    (`= ANY(:values)`), which the driver sends as is instead of a placeholder per value."""
+    listed = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among", listed, type_=ARRAY(column.type), unique=True))
+    return column.in_(listed)
 
 
 def _driver_tuples(
@@ -127,7 +146,12 @@ def _copy_to_stage(
     )
     raw = session.connection().connection.driver_connection
     assert raw is not None
+    converters = _copy_converters(table, columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(tuple(_plain(table, c, row[c]) for c in columns))
+            values = [row[c] for c in columns]
+            for i, convert in enumerate(converters):
+                if convert is not None:
+                    values[i] = convert(values[i])
+            copy.write_row(values)
     return stage
