@@ -59,12 +59,14 @@ def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], A
 
 
 def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
-    """`column IN values`, for lists of thousands: on PostgreSQL one array parameter
-    (`= ANY(:values)`), which the driver sends as is instead of a placeholder per value."""
+    """`column IN values`, for lists of thousands, with one parameter instead of a placeholder
+    rendered per value: an array on PostgreSQL (`= ANY(:values)`), a JSON array read by
+    `json_each` on SQLite."""
     listed = list(values)
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam("among", listed, type_=ARRAY(column.type), unique=True))
-    return column.in_(listed)
+    given = func.json_each(bindparam("among", json.dumps(listed), unique=True))
+    return column.in_(select(given.table_valued("value").c.value))
 
 
 def _driver_tuples(
