@@ -1,9 +1,11 @@
-"""Bulk import throughput: `lineclose import` of N lines with their facts (one wide CSV row per
-line: subscriber, line, balance, unbilled usage, last usage) against writing the same rows raw,
-already validated and encrypted-free, into the same migrated schema: `executemany` on SQLite,
-`COPY` on PostgreSQL. Figures are rows per second; the ratio is Lineclose / raw.
+"""Bulk import: `lineclose import` of N lines with their facts (one wide CSV row per line:
+subscriber, line, balance, unbilled usage, last usage) against writing the same business rows
+raw, already validated and unencrypted, into the same migrated schema: `executemany` on
+SQLite, `COPY` on PostgreSQL. Figures in seconds, ratio = Lineclose / raw (lower is better),
+target 4x (at least a quarter of the raw speed); the same file imported again (every row
+unchanged) is measured against the same raw write.
 
-    BENCH_IMPORT_LINES=100000 python benchmarks/bench_import.py
+    BENCH_IMPORT_SIZE=100000 python benchmarks/bench_import.py
 
 `run(size)` is what `benchmarks/run.py` calls. PostgreSQL is measured when a server answers at
 LINECLOSE_BENCH_PG_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres).
@@ -14,6 +16,7 @@ from __future__ import annotations
 import csv
 import os
 import sqlite3
+import sys
 import tempfile
 import time
 import uuid
@@ -27,6 +30,10 @@ from sqlalchemy.engine import make_url
 from stdnum import luhn
 from stdnum.cn import ric
 
+sys.path.insert(0, str(Path(__file__).parent))
+
+from common import Figure
+
 from lineclose.bootstrap import bootstrap
 from lineclose.cli.import_files import run_import
 from lineclose.config import Settings
@@ -34,9 +41,9 @@ from lineclose.db.migrate import upgrade
 from lineclose.security.vault import new_key_line
 from lineclose.services.provisioning import add_operator
 
-# Targets are minimum ratios to the raw write: validation, sealing personal data, digests for
-# idempotency and the audit trail cost something, but must stay within this factor.
-TARGETS = {"sqlite": 0.05, "postgresql": 0.03, "sqlite_unchanged": 0.10}
+# Lineclose / raw, at most: validation, sealing personal data, digests for idempotency, the
+# number and registry rows, and the audit trail cost something, but must stay within this.
+TARGET = 4.0
 # `lineclose import --workers N`: validation in N other processes (0, the default: in this one).
 WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", "0"))
 PG_URL = os.environ.get(
@@ -230,28 +237,28 @@ def _raw_postgres(url: str, size: int) -> float:
         return time.perf_counter() - started
 
 
-def _figure(size: int, seconds: float, baseline_seconds: float, target: float) -> dict[str, float]:
-    value = size / seconds
-    baseline = size / baseline_seconds
-    return {
-        "value": round(value, 1),
-        "baseline": round(baseline, 1),
-        "ratio": round(value / baseline, 4),
-        "target": target,
-    }
+def _figure(size: int, seconds: float, baseline_seconds: float, note: str) -> dict[str, Any]:
+    return Figure(
+        seconds,
+        baseline_seconds,
+        TARGET,
+        note=f"{size / seconds:,.0f} rows/s vs {size / baseline_seconds:,.0f} raw; {note}",
+    ).as_json()
 
 
-def run(size: int) -> dict[str, dict[str, float]]:
-    """{figure: {value, baseline, ratio, target}}: rows per second, Lineclose vs raw."""
-    results: dict[str, dict[str, float]] = {}
+def run(size: int) -> dict[str, dict[str, Any]]:
+    """{figure: {value, baseline, ratio, target, ...}}: seconds, Lineclose vs the raw write."""
+    results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         wide = write_file(folder, size)
         first, again = _lineclose(f"sqlite:///{folder / 'lineclose.db'}", wide, folder)
         raw = _raw_sqlite(folder, size)
-        results["import_sqlite_rows_per_s"] = _figure(size, first, raw, TARGETS["sqlite"])
-        results["reimport_unchanged_sqlite_rows_per_s"] = _figure(
-            size, again, raw, TARGETS["sqlite_unchanged"]
+        results[f"import, {size:,} lines with their facts, SQLite (s)"] = _figure(
+            size, first, raw, "baseline: executemany of the subscribers, lines and activity"
+        )
+        results[f"import again, {size:,} lines unchanged, SQLite (s)"] = _figure(
+            size, again, raw, "baseline: the same executemany"
         )
         product_db = _pg_database()
         raw_db = _pg_database() if product_db else None
@@ -261,8 +268,8 @@ def run(size: int) -> dict[str, dict[str, float]]:
             try:
                 first, _ = _lineclose(product_db[1], wide, folder)
                 raw = _raw_postgres(raw_db[1], size)
-                results["import_postgresql_rows_per_s"] = _figure(
-                    size, first, raw, TARGETS["postgresql"]
+                results[f"import, {size:,} lines with their facts, PostgreSQL (s)"] = _figure(
+                    size, first, raw, "baseline: COPY of the subscribers, lines and activity"
                 )
             finally:
                 _drop_pg(product_db[0])
@@ -271,6 +278,6 @@ def run(size: int) -> dict[str, dict[str, float]]:
 
 
 if __name__ == "__main__":
-    size = int(os.environ.get("BENCH_IMPORT_LINES", "20000"))
+    size = int(os.environ.get("BENCH_IMPORT_SIZE", "20000"))
     for name, figure in run(size).items():
         print(f"{name}: {figure}")

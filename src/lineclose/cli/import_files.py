@@ -54,7 +54,8 @@ def _run(
     summary = bulk_import.Summary()
     with rejects_path.open("w", encoding="utf-8", newline="") as handle:
         rejects = bulk_import.RejectsFile(handle)
-        for batch in bulk_import.read(plan, batch_rows, pool):
+        keep = bulk_import.unchanged_filter(app.sessions, app.deps, plan)
+        for batch in bulk_import.read(plan, batch_rows, pool, keep):
             with app.sessions.begin() as session:
                 result = bulk_import.apply(session, app.deps, plan, batch, actor)
             register_new_lines(app.deps, result.new_lines)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 from stdnum import luhn
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
+from stdnum.exceptions import (
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    ValidationError,
+)
 
 
 class InvalidIdentifier(ValueError):
@@ -73,18 +80,50 @@ def normalize_id_number(raw: str, scheme: str, today: date) -> IdNumber:
     compact = "".join(raw.split()).upper()
     if scheme == "cn_ric":
         try:
-            value = ric.validate(compact)
+            value, born = _cn_ric(compact)
         except ValidationError as exc:
             raise InvalidIdentifier(
                 "id_number", "id_number is not a valid resident ID: check its 18 characters"
             ) from exc
-        born = ric.get_birth_date(value)
         if born > today:
             raise InvalidIdentifier("id_number", "id_number has a birth date in the future")
         return IdNumber(scheme, value)
     if not compact.isalnum() or not 5 <= len(compact) <= 32:
         raise InvalidIdentifier("id_number", "id_number must be 5 to 32 letters or digits")
     return IdNumber("generic", compact)
+
+
+def _cn_ric(compact: str) -> tuple[str, date]:
+    """`ric.validate` and the birth date. For plain ASCII (what files and forms send), the
+    checks `ric.validate` makes, in its order, with the birth-place lookup (a search of
+    python-stdnum's region table, most of the time) made once per region and birth year."""
+    if not compact.isascii():
+        value = ric.validate(compact)  # full-width digits and the like: stdnum normalises them
+        return value, ric.get_birth_date(value)
+    if len(compact) != 18:
+        raise InvalidLength()
+    if not compact[:-1].isdigit():
+        raise InvalidFormat()
+    if compact[-1] != ric.calc_check_digit(compact):
+        raise InvalidChecksum()
+    try:
+        born = date(int(compact[6:10]), int(compact[10:12]), int(compact[12:14]))
+    except ValueError:
+        raise InvalidComponent() from None
+    if not _birth_place_known(compact[:6], born.year):
+        raise InvalidComponent()
+    return compact, born
+
+
+@lru_cache(maxsize=16_384)
+def _birth_place_known(region: str, year: int) -> bool:
+    """Whether `ric.get_birth_place` knows the region for that birth year: it reads nothing
+    else of the number, so one answer holds for every number of that region and year."""
+    try:
+        ric.get_birth_place(f"{region}{year:04d}0101000")
+    except ValidationError:
+        return False
+    return True
 
 
 def mask_middle(value: str, keep_start: int, keep_end: int) -> str:

@@ -12,10 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from numpy.typing import NDArray
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, String, cast, func, select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
@@ -26,6 +30,8 @@ from lineclose.services.context import Actor, Channel, Role, Scope
 E164 = re.compile(r"^\+[1-9][0-9]{4,14}$")
 BATCH_LIMIT = 1_000
 FILE_LIMIT = 250_000
+
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 # Answer codes of the vector form, in the order of `ANSWERS`.
 NO, YES, NO_DATA = 0, 1, 2
@@ -43,23 +49,31 @@ class DisconnectionIndex:
     @classmethod
     def build(cls, numbers: NDArray[np.int64], latest: NDArray[np.int64]) -> DisconnectionIndex:
         """Sort by number and keep each number's latest day (callers may pass duplicates)."""
-        order = np.lexsort((latest, numbers))
+        if len(numbers) == 0:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64))
+        order = np.argsort(numbers, kind="stable")  # a radix sort for integers
         numbers, latest = numbers[order], latest[order]
-        last = np.ones(len(numbers), dtype=bool)
-        last[:-1] = numbers[1:] != numbers[:-1]
-        return cls(np.ascontiguousarray(numbers[last]), np.ascontiguousarray(latest[last]))
+        first = np.ones(len(numbers), dtype=bool)
+        first[1:] = numbers[1:] != numbers[:-1]
+        starts = np.flatnonzero(first)
+        return cls(
+            np.ascontiguousarray(numbers[starts]),
+            np.ascontiguousarray(np.maximum.reduceat(latest, starts)),
+        )
 
     def answer(self, numbers: NDArray[np.int64], consent: NDArray[np.int64]) -> NDArray[np.int8]:
         """The rule over arrays: YES where the latest disconnection is on or after consent,
         else NO_DATA before the records begin, else NO."""
-        since = RECORDS_SINCE.toordinal()
-        otherwise = np.where(consent < since, np.int8(NO_DATA), np.int8(NO)).astype(np.int8)
+        codes = (consent < RECORDS_SINCE.toordinal()).astype(np.int8)
+        codes *= np.int8(NO_DATA)
         if len(self.numbers) == 0:
-            return otherwise
+            return codes
         at = np.searchsorted(self.numbers, numbers)
         np.minimum(at, len(self.numbers) - 1, out=at)
-        yes = (self.numbers[at] == numbers) & (self.latest[at] >= consent)
-        return np.where(yes, np.int8(YES), otherwise).astype(np.int8)
+        yes = self.numbers.take(at) == numbers
+        yes &= self.latest.take(at) >= consent
+        codes[yes] = np.int8(YES)
+        return codes
 
 
 def number_key(msisdn: str) -> int:
@@ -88,12 +102,49 @@ def _disconnections(operator_id: int | None) -> Select[str, date]:
     return statement
 
 
+def _text_column(session: Session, value: Any, where: Any = None) -> str:
+    """One column of a table as a single string, lines joined in SQL (`group_concat` on
+    SQLite, `string_agg` on PostgreSQL): one value crosses to Python instead of a row each."""
+    statement = select(func.aggregate_strings(value, "\n"))
+    if where is not None:
+        statement = statement.where(where)
+    return session.execute(statement).scalar() or ""
+
+
+def _keys(msisdns: pa.Array) -> NDArray[np.int64]:
+    """E.164 numbers as `number_key`s, converted in one pass in Arrow."""
+    digits = pc.utf8_slice_codeunits(msisdns, 1)
+    return np.asarray(pc.cast(digits, pa.int64()).to_numpy(), dtype=np.int64)
+
+
 def load_index(session: Session, operator_id: int | None) -> DisconnectionIndex:
-    """One query for the whole batch or file: the operator's numbers ever disconnected."""
-    rows = session.execute(_disconnections(operator_id)).all()
-    numbers = np.fromiter((number_key(m) for m, _ in rows), dtype=np.int64, count=len(rows))
-    latest = np.fromiter((d.toordinal() for _, d in rows), dtype=np.int64, count=len(rows))
-    return DisconnectionIndex.build(numbers, latest)
+    """Every disconnection as (number, day) text in one string, read as CSV by Arrow, and for
+    one operator its numbers, kept by a sorted search; the latest per number is kept by
+    `DisconnectionIndex.build`. Sorting in NumPy replaces the join and GROUP BY that took
+    several times longer in SQLite, and no row object is built per disconnection."""
+    pair = models.Disconnection.msisdn + "," + cast(models.Disconnection.disconnected_on, String)
+    text = _text_column(session, pair)
+    if not text:
+        return DisconnectionIndex.build(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    table = pa_csv.read_csv(
+        pa.BufferReader(text.encode()),
+        read_options=pa_csv.ReadOptions(column_names=["msisdn", "day"]),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"msisdn": pa.string(), "day": pa.date32()}
+        ),
+    )
+    numbers = _keys(table.column("msisdn").combine_chunks())
+    days = table.column("day").combine_chunks().cast(pa.int32()).to_numpy()
+    days = days.astype(np.int64) + _EPOCH_ORDINAL
+    if operator_id is not None:
+        owned = _text_column(
+            session, models.Number.msisdn, models.Number.operator_id == operator_id
+        )
+        keys = np.sort(_keys(pa.array(owned.split("\n") if owned else [], pa.string())))
+        at = np.minimum(np.searchsorted(keys, numbers), max(len(keys) - 1, 0))
+        mine = keys[at] == numbers if len(keys) else np.zeros(len(numbers), dtype=bool)
+        numbers, days = numbers[mine], days[mine]
+    return DisconnectionIndex.build(numbers, days)
 
 
 def latest_disconnection(session: Session, msisdn: str, operator_id: int | None) -> date | None:

@@ -14,6 +14,7 @@ from lineclose.db import models
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.services.context import Deps
 from lineclose.services.data_in.records import Item
+from lineclose.services.data_in.writer import among
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class ApplyContext:
     line_changes: dict[int, set[str]] = field(default_factory=dict)
     new_lines: list[tuple[str, str]] = field(default_factory=list)  # (imsi, msisdn) for the HLR
     rejects: list[Reject] = field(default_factory=list)
+    # Which numbers are lines in service (None: not one), shared by the kinds of one batch
+    # (the lines part clears it after writing); a kind's own lookups are then answered once.
+    in_service: dict[str, int | None] = field(default_factory=dict)
 
     def touch(self, line_id: int, *what: str) -> None:
         self.line_changes.setdefault(line_id, set()).update(what)
@@ -50,17 +54,20 @@ class ApplyContext:
         return datetime.combine(day, time(0), ZoneInfo(self.profile.timezone))
 
     def lines_in_service(self, numbers: Iterable[str]) -> dict[str, int]:
-        wanted = list(set(numbers))
-        if not wanted:
-            return {}
-        rows = self.session.execute(
-            select(models.Line.msisdn, models.Line.id).where(
-                models.Line.operator_id == self.operator_id,
-                models.Line.msisdn.in_(wanted),
-                models.Line.status != "closed",
-            )
-        ).all()
-        return {m: i for m, i in rows}
+        wanted = set(numbers)
+        known = self.in_service
+        missing = [m for m in wanted if m not in known]
+        if missing:
+            rows = self.session.execute(
+                select(models.Line.msisdn, models.Line.id).where(
+                    models.Line.operator_id == self.operator_id,
+                    among(self.session, models.Line.msisdn, missing),
+                    models.Line.status != "closed",
+                )
+            ).all()
+            known.update(dict.fromkeys(missing))
+            known.update({m: i for m, i in rows})
+        return {m: i for m in wanted if (i := known[m]) is not None}
 
     def resolve_lines(self, items: list[Item]) -> list[Item]:
         """Items whose number is a line of this operator in service; the others are refused."""

@@ -7,7 +7,7 @@ the files; this module reads, validates, applies, and writes the rejects file.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.errors import NotFound
 from lineclose.services.context import Deps
+from lineclose.services.data_in import unchanged_rows
 from lineclose.services.data_in.apply_context import Reject
 from lineclose.services.data_in.fields import ORDER, Context
 from lineclose.services.data_in.files import Batch, batches, count_rows, file_rank
+from lineclose.services.data_in.unchanged_rows import Keep, RawRow
 from lineclose.services.data_in.upsert import BatchResult, apply_batch
 from lineclose.services.lines import local_today, profile_of
 
-BATCH_ROWS = 2_000
+BATCH_ROWS = 5_000
 REJECT_COLUMNS = ("file", "row", "field", "code", "message")
 
 
@@ -63,10 +65,23 @@ def plan(session: Session, deps: Deps, operator_code: str, files: list[Path]) ->
 
 
 def read(
-    import_plan: Plan, size: int = BATCH_ROWS, pool: Executor | None = None
+    import_plan: Plan,
+    size: int = BATCH_ROWS,
+    pool: Executor | None = None,
+    keep: Keep | None = None,
 ) -> Iterator[Batch]:
     for path in import_plan.files:
-        yield from batches(path, import_plan.context, size, pool)
+        yield from batches(path, import_plan.context, size, pool, keep)
+
+
+def unchanged_filter(sessions: Callable[[], Session], deps: Deps, import_plan: Plan) -> Keep:
+    """Drops each chunk's rows seen before and unchanged, reading in a session of its own."""
+
+    def keep(kind: str, chunk: list[RawRow]) -> tuple[list[RawRow], dict[int, str], int]:
+        with sessions() as session:
+            return unchanged_rows.split(session, deps.vault, import_plan.operator_id, kind, chunk)
+
+    return keep
 
 
 def apply(
@@ -76,9 +91,21 @@ def apply(
     operator = session.get(models.Operator, import_plan.operator_id)
     assert operator is not None
     total = BatchResult(rejects=list(batch.rejects))
+    in_service: dict[str, int | None] = {}
     for kind in ORDER:
         if kind in batch.items:
-            total.add(apply_batch(session, deps, operator, kind, batch.items[kind], actor, via))
+            items = batch.items[kind]
+            total.add(apply_batch(session, deps, operator, kind, items, actor, via, in_service))
+    if batch.row_digests:
+        unchanged_rows.remember(
+            session,
+            operator.id,
+            deps.clock.now(),
+            batch.kind,
+            batch.row_digests,
+            [i for items in batch.items.values() for i in items],
+            {r.row for r in total.rejects},
+        )
     return total
 
 

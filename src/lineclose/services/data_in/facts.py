@@ -12,7 +12,7 @@ from lineclose.db.models_data_in import LegalHold, LineActivity
 from lineclose.services.data_in import records
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import allocate_ids, insert_rows, update_rows
+from lineclose.services.data_in.writer import allocate_ids, among, insert_rows, update_rows
 
 
 def _line_update(
@@ -60,7 +60,9 @@ def _by_line(
     kept = ctx.resolve_lines(items)
     present = set(
         ctx.session.execute(
-            select(table.c.line_id).where(table.c.line_id.in_([i.record["_line_id"] for i in kept]))
+            select(table.c.line_id).where(
+                among(ctx.session, table.c.line_id, [i.record["_line_id"] for i in kept])
+            )
         ).scalars()
     )
     rows = [{"line_id": i.record["_line_id"], **columns_of(i, columns)} for i in kept]

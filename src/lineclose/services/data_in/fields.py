@@ -280,16 +280,24 @@ def source_key(kind: str, record: Mapping[str, Any]) -> str:
     return str(record["msisdn"])
 
 
-def parse_row(kind: str, raw: Mapping[str, Any], ctx: Context) -> dict[str, Any]:
+# What a chunk of rows already parsed: (field name, text) -> value or RowError. Fields of the
+# same name share their parser in every schema, so a number given in the lines, balances and
+# usage parts of a wide row, or a date repeated down a file, is parsed once per chunk.
+Memo = dict[tuple[str, str], Any]
+
+
+def parse_row(
+    kind: str, raw: Mapping[str, Any], ctx: Context, memo: Memo | None = None
+) -> dict[str, Any]:
     """Normalized values of one row, or RowError naming the first bad field."""
     record: dict[str, Any] = {}
     for field in SCHEMAS[kind]:
-        record[field.name] = parse_value(field, raw.get(field.name), ctx)
+        record[field.name] = parse_value(field, raw.get(field.name), ctx, memo)
     _check_together(kind, record)
     return record
 
 
-def parse_value(field: Field, value: Any, ctx: Context) -> Any:
+def parse_value(field: Field, value: Any, ctx: Context, memo: Memo | None = None) -> Any:
     text = "" if value is None else str(value)
     if isinstance(value, bool):
         text = "true" if value else "false"
@@ -297,6 +305,25 @@ def parse_value(field: Field, value: Any, ctx: Context) -> Any:
         if field.required:
             raise RowError(field.name, f"{field.name} is required")
         return field.default
+    if memo is None:
+        return _parse_text(field, text, ctx)
+    key = (field.name, text)
+    found = memo.get(key, _MISSING)
+    if found is _MISSING:
+        try:
+            found = _parse_text(field, text, ctx)
+        except RowError as exc:
+            found = exc
+        memo[key] = found
+    if isinstance(found, RowError):
+        raise RowError(found.field, found.message)
+    return found
+
+
+_MISSING = object()
+
+
+def _parse_text(field: Field, text: str, ctx: Context) -> Any:
     try:
         return field.parse(text, ctx)
     except RowError as exc:

@@ -21,11 +21,13 @@ from lineclose.services.data_in.apply_context import Reject
 from lineclose.services.data_in.fields import (
     ORDER,
     Context,
+    Memo,
     RowError,
     parse_row,
     source_key,
 )
 from lineclose.services.data_in.records import Item
+from lineclose.services.data_in.unchanged_rows import Keep
 
 WIDE = "wide"
 # The parts of a wide row, in the order they are applied; optional parts only when given.
@@ -94,23 +96,28 @@ class Batch:
     rows: int = 0
     items: dict[str, list[Item]] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
+    kind: str = ""
+    row_digests: dict[int, str] = field(default_factory=dict)  # rows read, not skipped
 
 
-def parse(kind: str, number: int, raw: dict[str, Any], ctx: Context) -> list[Item]:
+def parse(
+    kind: str, number: int, raw: dict[str, Any], ctx: Context, memo: Memo | None = None
+) -> list[Item]:
     """One raw row as the items it carries, or RowError; a wide row is all or nothing."""
     if "__error__" in raw:
         raise RowError("row", str(raw["__error__"]))
     if kind != WIDE:
-        record = parse_row(kind, raw, ctx)
+        record = parse_row(kind, raw, ctx, memo)
         return [Item(number, kind, source_key(kind, record), record)]
     given = dict(raw)
     if not str(given.get("subscriber_ref") or "").strip():
         given["subscriber_ref"] = given.get("msisdn")
+    memo = {} if memo is None else memo  # the number is in every part: parsed once
     items = []
     for part, marker in _WIDE_PARTS:
         if marker is not None and not str(given.get(marker) or "").strip():
             continue
-        record = parse_row(part, given, ctx)
+        record = parse_row(part, given, ctx, memo)
         items.append(Item(number, part, source_key(part, record), record))
     return items
 
@@ -119,10 +126,11 @@ def parse_chunk(
     file: str, kind: str, rows: list[tuple[int, dict[str, Any]]], ctx: Context
 ) -> Batch:
     """Validate one chunk of raw rows; pure, so it can run in another process."""
-    batch = Batch(file, rows=len(rows))
+    batch = Batch(file, rows=len(rows), kind=kind)
+    memo: Memo = {}
     for number, raw in rows:
         try:
-            for item in parse(kind, number, raw, ctx):
+            for item in parse(kind, number, raw, ctx, memo):
                 batch.items.setdefault(item.kind, []).append(item)
         except RowError as exc:
             batch.rejects.append(Reject(number, exc.field, exc.message))
@@ -140,18 +148,36 @@ def chunks(path: Path, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
         yield chunk
 
 
-def batches(path: Path, ctx: Context, size: int, pool: Executor | None = None) -> Iterator[Batch]:
-    """Validated batches in file order. With a process pool, the next chunks are validated
+def batches(
+    path: Path,
+    ctx: Context,
+    size: int,
+    pool: Executor | None = None,
+    keep: Keep | None = None,
+) -> Iterator[Batch]:
+    """Validated batches in file order. `keep` drops the rows seen before, unchanged, before
+    they are validated (they count as read). With a process pool, the next chunks are validated
     while the current one is written (at most two ahead, so memory stays bounded)."""
     kind = kind_of(path)
-    if pool is None:
-        for chunk in chunks(path, size):
-            yield parse_chunk(path.name, kind, chunk, ctx)
-        return
-    ahead: deque[Future[Batch]] = deque()
+    ahead: deque[tuple[Future[Batch], dict[int, str], int]] = deque()
     for chunk in chunks(path, size):
-        ahead.append(pool.submit(parse_chunk, path.name, kind, chunk, ctx))
+        digests: dict[int, str] = {}
+        skipped = 0
+        if keep is not None:
+            chunk, digests, skipped = keep(kind, chunk)
+        if pool is None:
+            yield _finished(parse_chunk(path.name, kind, chunk, ctx), digests, skipped)
+            continue
+        ahead.append((pool.submit(parse_chunk, path.name, kind, chunk, ctx), digests, skipped))
         if len(ahead) > 2:
-            yield ahead.popleft().result()
+            future, digests, skipped = ahead.popleft()
+            yield _finished(future.result(), digests, skipped)
     while ahead:
-        yield ahead.popleft().result()
+        future, digests, skipped = ahead.popleft()
+        yield _finished(future.result(), digests, skipped)
+
+
+def _finished(batch: Batch, digests: dict[int, str], skipped: int) -> Batch:
+    batch.rows += skipped
+    batch.row_digests = digests
+    return batch

@@ -13,43 +13,50 @@ from lineclose.domain.identifiers import mask_id_number
 from lineclose.services.data_in import records
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import allocate_ids, insert_rows, update_rows
+from lineclose.services.data_in.writer import allocate_ids, among, insert_rows, update_rows
 
 
-def _subscriber_columns(ctx: ApplyContext, record: dict[str, Any]) -> dict[str, Any]:
+def _subscriber_columns(ctx: ApplyContext, items: list[Item]) -> list[dict[str, Any]]:
+    """The subscribers' columns, personal data sealed by the vault in one pass per field."""
     vault = ctx.deps.vault
-    id_number = record["id_number"]
-    return {
-        "kind": record["subscriber_kind"],
-        "name_enc": vault.encrypt(record["name"]) if record["name"] else None,
-        "email_enc": vault.encrypt(record["email"]) if record["email"] else None,
-        "id_number_enc": vault.encrypt(id_number) if id_number else None,
-        "id_number_index": vault.blind_index(id_number) if id_number else None,
-        "id_number_masked": (
-            mask_id_number(id_number, ctx.profile.id_last_six_allowed) if id_number else None
-        ),
-    }
+    records_ = [i.record for i in items]
+    names = vault.encrypt_many([r["name"] for r in records_])
+    emails = vault.encrypt_many([r["email"] for r in records_])
+    id_numbers = [r["id_number"] for r in records_]
+    sealed_ids = vault.encrypt_many(id_numbers)
+    partial = ctx.profile.id_last_six_allowed
+    return [
+        {
+            "kind": record["subscriber_kind"],
+            "name_enc": name,
+            "email_enc": email,
+            "id_number_enc": sealed_id,
+            "id_number_index": vault.blind_index(id_number) if id_number else None,
+            "id_number_masked": mask_id_number(id_number, partial) if id_number else None,
+        }
+        for record, name, email, id_number, sealed_id in zip(
+            records_, names, emails, id_numbers, sealed_ids, strict=True
+        )
+    ]
 
 
 def apply_subscribers(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list[Item]:
     table = models.Subscriber.__table__
     ids = allocate_ids(ctx.session, table, len(new))  # type: ignore[arg-type]
     rows = []
-    for item, new_id in zip(new, ids, strict=True):
+    for item, new_id, columns in zip(new, ids, _subscriber_columns(ctx, new), strict=True):
         item.entity_id = new_id
         rows.append(
-            {
-                "id": new_id,
-                "operator_id": ctx.operator_id,
-                "created_at": ctx.now,
-                **_subscriber_columns(ctx, item.record),
-            }
+            {"id": new_id, "operator_id": ctx.operator_id, "created_at": ctx.now, **columns}
         )
     insert_rows(ctx.session, table, rows)  # type: ignore[arg-type]
     update_rows(
         ctx.session,
         table,  # type: ignore[arg-type]
-        [{"id": i.entity_id, **_subscriber_columns(ctx, i.record)} for i in changed],
+        [
+            {"id": i.entity_id, **columns}
+            for i, columns in zip(changed, _subscriber_columns(ctx, changed), strict=True)
+        ],
     )
     return new + changed
 
@@ -85,7 +92,7 @@ def apply_lines(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list
         n.msisdn: n
         for n in session.execute(
             select(models.Number).where(
-                models.Number.msisdn.in_([i.record["msisdn"] for i in items])
+                among(session, models.Number.msisdn, [i.record["msisdn"] for i in items])
             )
         ).scalars()
     }
@@ -143,7 +150,10 @@ def _serials_in_use(ctx: ApplyContext, items: list[Item]) -> dict[tuple[str, str
     imsis = [i.record["imsi"] for i in items]
     rows = ctx.session.execute(
         select(models.Line.id, models.Line.iccid, models.Line.imsi).where(
-            or_(models.Line.iccid.in_(iccids), models.Line.imsi.in_(imsis))
+            or_(
+                among(ctx.session, models.Line.iccid, iccids),
+                among(ctx.session, models.Line.imsi, imsis),
+            )
         )
     ).all()
     taken: dict[tuple[str, str], int] = {}
@@ -229,7 +239,9 @@ def _register_in_built_in_registry(ctx: ApplyContext, items: list[Item]) -> None
     imsis = [i.record["imsi"] for i in items]
     known = set(
         ctx.session.execute(
-            select(models.HlrRegistryEntry.imsi).where(models.HlrRegistryEntry.imsi.in_(imsis))
+            select(models.HlrRegistryEntry.imsi).where(
+                among(ctx.session, models.HlrRegistryEntry.imsi, imsis)
+            )
         ).scalars()
     )
     rows = [

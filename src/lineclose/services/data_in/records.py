@@ -6,15 +6,16 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
 from lineclose.db.models_data_in import SourceRecord
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.security.vault import Vault
-from lineclose.services.data_in.writer import insert_rows, update_rows
+from lineclose.services.data_in.writer import among, insert_rows, update_rows
 
 
 @dataclass
@@ -38,13 +39,19 @@ def digest_key(vault: Vault) -> bytes:
     return bytes.fromhex(vault.blind_index("lineclose:source-record-digest"))
 
 
+@lru_cache(maxsize=8)
+def _keyed(key: bytes) -> Any:
+    """The hash with its key already absorbed; each digest starts from a copy of it."""
+    return hashlib.blake2b(key=key, digest_size=12)
+
+
 def digest_item(key: bytes, item: Item) -> None:
     """Keyed digests, so the table says whether a value changed without holding the value."""
+    keyed = _keyed(key)
     for name, value in sorted(item.record.items()):
-        text = f"{item.kind}.{name}={'' if value is None else value}"
-        item.field_digests[name] = hashlib.blake2b(
-            text.encode(), key=key, digest_size=12
-        ).hexdigest()
+        hasher = keyed.copy()
+        hasher.update(f"{item.kind}.{name}={'' if value is None else value}".encode())
+        item.field_digests[name] = hasher.hexdigest()
     item.digest = hashlib.sha256("".join(item.field_digests.values()).encode()).hexdigest()
 
 
@@ -57,25 +64,32 @@ class Known:
 
 
 def load_known(
-    session: Session, operator_id: int, kind: str, keys: Iterable[str]
+    session: Session,
+    operator_id: int,
+    kind: str,
+    keys: Iterable[str],
+    with_fields: bool = True,
 ) -> dict[str, Known]:
+    """What the source last said of these keys; without `with_fields`, the digests of the
+    records only (their per-field digests, JSON to decode, are left in the database)."""
     wanted = list(set(keys))
     if not wanted:
         return {}
+    fields = SourceRecord.field_digests if with_fields else literal(None)
     rows = session.execute(
         select(
             SourceRecord.source_key,
             SourceRecord.id,
             SourceRecord.entity_id,
             SourceRecord.digest,
-            SourceRecord.field_digests,
+            fields,
         ).where(
             SourceRecord.operator_id == operator_id,
             SourceRecord.kind == kind,
-            SourceRecord.source_key.in_(wanted),
+            among(session, SourceRecord.source_key, wanted),
         )
     ).all()
-    return {r[0]: Known(r[1], r[2], r[3], r[4]) for r in rows}
+    return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}
 
 
 def entity_ids(
@@ -83,7 +97,7 @@ def entity_ids(
 ) -> dict[str, int]:
     return {
         k: v.entity_id
-        for k, v in load_known(session, operator_id, kind, keys).items()
+        for k, v in load_known(session, operator_id, kind, keys, with_fields=False).items()
         if v.entity_id is not None
     }
 

@@ -11,6 +11,7 @@ from lineclose.domain.states import RequestState
 from lineclose.services.closure import evaluate_request
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.audit_many import Entry, append_many
+from lineclose.services.data_in.writer import among
 from lineclose.services.views import blocker_view, quote_view
 
 # Before execution: once a closure executes, nothing the source sends can change it.
@@ -33,7 +34,7 @@ def reevaluate_open_requests(ctx: ApplyContext, actor: str, via: str) -> list[st
     requests = session.execute(
         select(models.ClosureRequest)
         .where(
-            models.ClosureRequest.line_id.in_(list(ctx.line_changes)),
+            among(session, models.ClosureRequest.line_id, list(ctx.line_changes)),
             models.ClosureRequest.status.in_([s.value for s in _REEVALUATED]),
         )
         .order_by(models.ClosureRequest.id)

@@ -73,13 +73,17 @@ def apply_batch(
     items: list[Item],
     actor: str,
     via: str,
+    in_service: dict[str, int | None] | None = None,
 ) -> BatchResult:
-    """Apply one kind's validated rows for one operator; the caller owns the transaction."""
+    """Apply one kind's validated rows for one operator; the caller owns the transaction.
+    `in_service` carries what the batch's earlier kinds learnt of which lines are in service."""
     result = BatchResult()
     if not items:
         return result
     lock_operator(session, operator.id)
     ctx = ApplyContext(session, deps, operator.id, profile_of(operator), deps.clock.now())
+    if in_service is not None:
+        ctx.in_service = in_service
     last: dict[str, Item] = {}
     for item in items:
         if item.key in last:
@@ -112,6 +116,8 @@ def apply_batch(
                 item.changed = records.changed_fields(item, seen.field_digests)
             changed.append(item)
     accepted = {id(i) for i in HANDLERS[kind](ctx, new, changed)}
+    if kind == "lines":
+        ctx.in_service.clear()  # lines were written: what was learnt before no longer holds
     new = [i for i in new if id(i) in accepted]
     changed = [i for i in changed if id(i) in accepted]
     records.save(session, operator.id, ctx.now, new, changed)

@@ -1,19 +1,21 @@
-"""Set-based writes for bulk data: batched executemany on SQLite; on PostgreSQL the rows are
-COPYed into a temporary staging table and merged with one statement.
+"""Set-based writes for bulk data: one driver-level executemany on SQLite; on PostgreSQL the
+rows are COPYed into a temporary staging table and merged with one statement.
 
-Values are passed as the database stores them (naive UTC datetimes, JSON as text on COPY):
-these writes skip the ORM on purpose, for speed, so callers prepare columns themselves.
+These writes skip the ORM and SQLAlchemy's per-row statement processing on purpose, for speed:
+each column's bind processor (dates, UTC datetimes, JSON) is looked up once per statement and
+applied to that column only, then the rows go to the driver as plain tuples.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, func, insert, select, text, update
+from sqlalchemy import JSON, DateTime, Table, any_, bindparam, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 _stage_names = itertools.count(1)
@@ -39,19 +41,69 @@ def allocate_ids(session: Session, table: Table, count: int) -> list[int]:
     return list(range(start + 1, start + 1 + count))
 
 
-def _plain(table: Table, column: str, value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None)
-    if isinstance(table.c[column].type, JSON) and value is not None:
-        return json.dumps(value)
-    return value
+def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], Any] | None]:
+    """How each column's values are written on COPY (naive UTC datetimes, JSON as text),
+    decided once per statement from the column's type."""
+    converters: list[Callable[[Any], Any] | None] = []
+    for column in columns:
+        kind = table.c[column].type
+        if isinstance(kind, JSON):
+            converters.append(lambda v: None if v is None else json.dumps(v))
+        elif isinstance(getattr(kind, "impl", kind), DateTime):
+            converters.append(
+                lambda v: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
+            )
+        else:
+            converters.append(None)
+    return converters
+
+
+def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """`column IN values`, for lists of thousands, with one parameter instead of a placeholder
+    rendered per value: an array on PostgreSQL (`= ANY(:values)`), a JSON array read by
+    `json_each` on SQLite."""
+    listed = list(values)
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among", listed, type_=ARRAY(column.type), unique=True))
+    given = func.json_each(bindparam("among", json.dumps(listed), unique=True))
+    return column.in_(select(given.table_valued("value").c.value))
+
+
+def _driver_tuples(
+    session: Session, table: Table, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as the driver takes them, converted by each column type's own bind processor."""
+    dialect = session.get_bind().dialect
+    processors = [dialect.type_descriptor(table.c[c].type).bind_processor(dialect) for c in columns]
+    plain = [i for i, p in enumerate(processors) if p is None]
+    if len(plain) == len(columns):
+        return [tuple(row[c] for c in columns) for row in rows]
+    out = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i, process in enumerate(processors):
+            if process is not None:
+                values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
+    session.connection().exec_driver_sql(sql, params)
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), list(rows))
+        columns = list(rows[0])
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        _executemany(
+            session,
+            f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})',
+            _driver_tuples(session, table, columns, rows),
+        )
         return
     columns = list(rows[0])
     stage = _copy_to_stage(session, table, columns, rows)
@@ -68,13 +120,12 @@ def update_rows(
         return
     columns = [c for c in rows[0] if c != key]
     if session.get_bind().dialect.name != "postgresql":
-        statement = (
-            update(table)
-            .where(table.c[key] == bindparam(f"k_{key}"))
-            .values({c: bindparam(f"v_{c}") for c in columns})
+        sets = ", ".join(f'"{c}" = ?' for c in columns)
+        _executemany(
+            session,
+            f'UPDATE "{table.name}" SET {sets} WHERE "{key}" = ?',
+            _driver_tuples(session, table, [*columns, key], rows),
         )
-        params = [{f"k_{key}": row[key], **{f"v_{c}": row[c] for c in columns}} for row in rows]
-        session.connection().execute(statement.execution_options(synchronize_session=False), params)
         return
     stage = _copy_to_stage(session, table, [key, *columns], rows)
     sets = ", ".join(f'"{c}" = s."{c}"' for c in columns)
@@ -97,7 +148,12 @@ def _copy_to_stage(
     )
     raw = session.connection().connection.driver_connection
     assert raw is not None
+    converters = _copy_converters(table, columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row(tuple(_plain(table, c, row[c]) for c in columns))
+            values = [row[c] for c in columns]
+            for i, convert in enumerate(converters):
+                if convert is not None:
+                    values[i] = convert(values[i])
+            copy.write_row(values)
     return stage
