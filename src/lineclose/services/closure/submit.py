@@ -22,9 +22,10 @@ from lineclose.services.closure.references import (
     secure_body,
 )
 from lineclose.services.closure.routing import route
-from lineclose.services.closure.transitions import transition
+from lineclose.services.closure.transitions import new_request_events, transition
 from lineclose.services.context import Actor, Deps
-from lineclose.services.lines import ensure_can_see_line, find_line
+from lineclose.services.line_loading import load_facts, load_line
+from lineclose.services.lines import ensure_can_see_line, profile_of
 
 # Draws of a new reference before giving up; a clash is about one in 2,000 a year at a million
 # closures, so a second draw all but never clashes too.
@@ -36,6 +37,8 @@ class Submitted:
     request: models.ClosureRequest
     created: bool
     eligibility: Eligibility | None = field(default=None)
+    # A created request's history, as recorded (its answer needs no read).
+    events: list[models.RequestEvent] | None = field(default=None)
 
 
 def _replay(session: Session, key: str, digest: str) -> Submitted | None:
@@ -52,15 +55,7 @@ def _replay(session: Session, key: str, digest: str) -> Submitted | None:
     return Submitted(existing, created=False)
 
 
-def _ensure_no_open_request(session: Session, line: models.Line) -> None:
-    open_request = session.execute(
-        select(models.ClosureRequest.reference).where(
-            models.ClosureRequest.line_id == line.id,
-            models.ClosureRequest.status.notin_(
-                [RequestState.CLOSED.value, RequestState.WITHDRAWN.value]
-            ),
-        )
-    ).scalar_one_or_none()
+def _ensure_no_open_request(line: models.Line, open_request: str | None) -> None:
     if open_request:
         raise Conflict(
             f"this line already has an open closure request {open_request}",
@@ -117,7 +112,7 @@ def submit(
     """Open a closure request on a line with no open request. With an Idempotency-Key, the
     first request made with that key (by this actor) is returned unchanged on a repeat, even
     when two repeats race: whichever commits second answers with the first one's request."""
-    line = find_line(session, raw_msisdn)
+    line = load_line(session, raw_msisdn)
     ensure_can_see_line(actor, line)
     digest = given.digest(line.msisdn, actor.channel.value)
     key = f"{actor.label}:{idempotency_key}" if idempotency_key else None
@@ -125,13 +120,16 @@ def submit(
         replayed = _replay(session, key, digest)
         if replayed is not None:
             return replayed
-    _ensure_no_open_request(session, line)
+    # Read once: nothing the submission does before routing changes the line's facts.
+    loaded = load_facts(session, line, profile_of(line.operator))
+    _ensure_no_open_request(line, loaded.open_request)
     now = deps.clock.now()
     request = models.ClosureRequest(
         reference="",
         operator_id=line.operator_id,
         line_id=line.id,
         line=line,
+        operator=line.operator,
         status=RequestState.SUBMITTED.value,
         channel=actor.channel.value,
         submitted_by=actor.label,
@@ -144,13 +142,14 @@ def submit(
         created_at=now,
         updated_at=now,
     )
-    apply_input(session, deps, actor, request, given)
+    apply_input(session, deps, actor, request, given, loaded)
     winner = _insert(session, deps, request, key, digest, draw_reference)
     if winner is not None:
         return winner
-    transition(session, deps, request, Command.SUBMIT, actor, new_request=True)
-    result = route(session, deps, request)
-    return Submitted(request, created=True, eligibility=result)
+    with new_request_events(session, request.id) as events:
+        transition(session, deps, request, Command.SUBMIT, actor, new_request=True)
+        result = route(session, deps, request, loaded)
+    return Submitted(request, created=True, eligibility=result, events=events)
 
 
 def resubmit(
