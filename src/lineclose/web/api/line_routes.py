@@ -109,6 +109,7 @@ def run_precheck(
         identity=evidence(body.identity),
     )
     locale = api_locale(request, stored_language(session, actor))
+    session.rollback()  # nothing to keep: the reads end here, on this thread
     return EligibilityOut.model_validate(localized_eligibility(eligibility_view(result), locale))
 
 
