@@ -98,6 +98,11 @@ _FACTS = (
         models.ClosureRequest.id != bindparam("exclude", type_=Integer),
     ),
     _row(
+        "replay",
+        id=models.ClosureRequest.id,
+        s2=models.ClosureRequest.payload_digest,
+    ).where(models.ClosureRequest.idempotency_key == bindparam("key", type_=String)),
+    _row(
         "calendar",
         d1=models.CalendarOverride.day,
         flag=models.CalendarOverride.working,
@@ -116,6 +121,8 @@ class LoadedFacts:
     # The line's open closure request (other than the excluded one), if any.
     open_request: str | None
     commitment_end: date | None
+    # The request made earlier with the Idempotency-Key asked about: its id and payload digest.
+    replay: tuple[int, str] | None = None
 
 
 def load_line(session: Session, raw_msisdn: str) -> models.Line:
@@ -132,12 +139,20 @@ def load_facts(
     line: models.Line,
     profile: JurisdictionProfile,
     exclude_request_id: int | None = None,
+    idempotency_key: str | None = None,
 ) -> LoadedFacts:
-    """`lines.line_facts` and `lines.calendar_for` in one statement."""
+    """`lines.line_facts` and `lines.calendar_for` in one statement; with `idempotency_key`,
+    the request already made with that key too."""
     rows = session.connection().execute(
         _FACTS,
-        {"line_id": line.id, "exclude": exclude_request_id or -1, "country": profile.country},
+        {
+            "line_id": line.id,
+            "exclude": exclude_request_id or -1,
+            "country": profile.country,
+            "key": idempotency_key,
+        },
     )
+    replay: tuple[int, str] | None = None
     bills: list[tuple[date, int, int]] = []
     bindings: list[tuple[int, str, str]] = []
     binding_ids: set[int] = set()
@@ -158,6 +173,8 @@ def load_facts(
             requests.append((id_, s2))
         elif kind == "calendar":
             overrides[d1] = bool(flag)
+        elif kind == "replay":
+            replay = (id_, s2)
         else:
             contract = f.Contract(
                 commitment_end=d1,
@@ -187,4 +204,5 @@ def load_facts(
         binding_ids=frozenset(binding_ids),
         open_request=requests[0][1] if requests else None,
         commitment_end=contract.commitment_end if contract else None,
+        replay=replay,
     )

@@ -55,6 +55,19 @@ def _replay(session: Session, key: str, digest: str) -> Submitted | None:
     return Submitted(existing, created=False)
 
 
+def _replayed(session: Session, replay: tuple[int, str] | None, digest: str) -> Submitted | None:
+    """`_replay` for a request found with the line's facts (`replay`: its id and digest)."""
+    if replay is None:
+        return None
+    if replay[1] != digest:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was used for a different request: use a new key"
+        )
+    existing = session.get(models.ClosureRequest, replay[0])
+    assert existing is not None
+    return Submitted(existing, created=False)
+
+
 def _ensure_no_open_request(line: models.Line, open_request: str | None) -> None:
     if open_request:
         raise Conflict(
@@ -116,12 +129,12 @@ def submit(
     ensure_can_see_line(actor, line)
     digest = given.digest(line.msisdn, actor.channel.value)
     key = f"{actor.label}:{idempotency_key}" if idempotency_key else None
-    if key is not None:
-        replayed = _replay(session, key, digest)
-        if replayed is not None:
-            return replayed
-    # Read once: nothing the submission does before routing changes the line's facts.
-    loaded = load_facts(session, line, profile_of(line.operator))
+    # Read once, with the request an earlier call made with this key: nothing the submission
+    # does before routing changes the line's facts.
+    loaded = load_facts(session, line, profile_of(line.operator), idempotency_key=key)
+    replayed = _replayed(session, loaded.replay, digest)
+    if replayed is not None:
+        return replayed
     _ensure_no_open_request(line, loaded.open_request)
     now = deps.clock.now()
     request = models.ClosureRequest(

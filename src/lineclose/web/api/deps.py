@@ -19,7 +19,7 @@ from lineclose.errors import Forbidden, Unauthenticated
 from lineclose.services import limiter as ratelimits
 from lineclose.services.access import RULES, Action
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
-from lineclose.services.identity import actor_from_token
+from lineclose.services.identity import actor_from_remembered_token, actor_from_token
 from lineclose.services.unit_of_work import Session
 
 
@@ -58,18 +58,22 @@ async def get_deps(app: Annotated[App, Depends(get_app)]) -> Deps:
     return app.deps
 
 
-def optional_actor(
+async def optional_actor(
     session: Annotated[Session, Depends(get_session)],
     deps: Annotated[Deps, Depends(get_deps)],
     authorization: Annotated[str | None, Header()] = None,
     x_lineclose_channel: Annotated[str | None, Header()] = None,
 ) -> Actor | None:
+    """The caller; a staff token read a moment ago is answered here, else the token is looked
+    up on the thread pool."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("use 'Authorization: Bearer <token>'")
-    actor = actor_from_token(session, deps, token.strip(), Channel.API)
+    actor = actor_from_remembered_token(deps, token.strip(), Channel.API)
+    if actor is None:
+        actor = await run_in_threadpool(actor_from_token, session, deps, token.strip(), Channel.API)
     if actor.role is Role.SUBSCRIBER:
         channel = Channel.APP if x_lineclose_channel == "app" else Channel.ONLINE
         return replace(actor, channel=channel)
