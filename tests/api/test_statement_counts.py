@@ -24,10 +24,11 @@ from tests.factories import make_line, make_operator
 
 # line (+ operator + holder), facts (+ calendar); the staff token was read a moment ago
 PRECHECK_STATEMENTS = 2
-# line, facts (+ calendar + the request made with the Idempotency-Key); savepoint, request,
-# release; two transitions (event and request each), the notice; at commit the audit chain
-# (last hash, entry; PostgreSQL takes its lock first) and the webhook receivers of each event
-SUBMIT_STATEMENTS = {"sqlite": 14, "postgresql": 15}
+# line, facts (+ calendar + the request made with the Idempotency-Key); the request (one
+# INSERT .. ON CONFLICT DO NOTHING, no savepoint); two transitions (event and request each),
+# the notice; at commit the audit chain (last hash, entry; PostgreSQL takes its lock first)
+# and the webhook receivers of each event
+SUBMIT_STATEMENTS = {"sqlite": 12, "postgresql": 13}
 
 
 @contextmanager
