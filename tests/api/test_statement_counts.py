@@ -27,8 +27,8 @@ PRECHECK_STATEMENTS = 2
 # line, facts (+ calendar + the request made with the Idempotency-Key); the request (one
 # INSERT .. ON CONFLICT DO NOTHING, no savepoint); two transitions (event and request each),
 # the notice; at commit the audit chain (last hash, entry; PostgreSQL takes its lock first)
-# and the webhook receivers of each event
-SUBMIT_STATEMENTS = {"sqlite": 12, "postgresql": 13}
+# and the webhook receivers (read once for every event)
+SUBMIT_STATEMENTS = {"sqlite": 11, "postgresql": 12}
 
 
 @contextmanager
