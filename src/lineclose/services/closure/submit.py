@@ -50,6 +50,13 @@ _UNSET: dict[str, object] = {
     "assigned_to": None,
     "closed_at": None,
 }
+# The row of a new request, unless its reference or Idempotency-Key is taken; [on PostgreSQL].
+_INSERT = {
+    postgresql: insert(models.ClosureRequest)
+    .on_conflict_do_nothing()
+    .returning(models.ClosureRequest.id)
+    for postgresql, insert in ((False, sqlite_insert), (True, pg_insert))
+}
 # The request's columns but its id, in table order.
 _COLUMNS = [a for a in inspect(models.ClosureRequest).column_attrs if a.key != "id"]
 
@@ -110,17 +117,9 @@ def _insert_row(session: Session, request: models.ClosureRequest) -> bool:
         for attribute in _COLUMNS
         if attribute.key in request.__dict__
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    new_id = (
-        session.connection()
-        .execute(
-            insert(models.ClosureRequest)
-            .values(values)
-            .on_conflict_do_nothing()
-            .returning(models.ClosureRequest.id)
-        )
-        .scalar_one_or_none()
-    )
+    connection = session.connection()
+    statement = _INSERT[connection.dialect.name == "postgresql"]
+    new_id = connection.execute(statement, values).scalar_one_or_none()
     if new_id is None:
         return False
     request.id = new_id
