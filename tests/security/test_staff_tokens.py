@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lineclose.bootstrap import App
 from lineclose.db import models
 from lineclose.errors import InvalidInput
 from lineclose.ports.clock import FrozenClock
 from lineclose.services.context import Role
-from lineclose.services.identity import create_staff_token, revoke_staff_token
+from lineclose.services.identity import create_staff_token, revoke_staff_token, token_cache
 from lineclose.services.reads.tokens import list_tokens
 
 SEARCH = "/api/v1/closure-requests"
@@ -70,6 +70,25 @@ def test_a_revoked_token_is_refused_at_once(app: App, client: TestClient) -> Non
             select(models.ApiToken.id).where(models.ApiToken.name == "leaver")
         ).scalar_one()
         revoke_staff_token(session, app.deps.clock.now(), token_id, "admin:test")
+    assert client.get(SEARCH, headers=bearer(token)).status_code == 401
+
+
+def test_a_token_revoked_by_another_process_is_refused_within_seconds(
+    app: App, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API remembers a staff token for `token_cache.CACHE_SECONDS`; a revocation written by
+    another process (the command line) is heard once that lapses."""
+    monkeypatch.setattr(token_cache, "CACHE_SECONDS", 3600.0)
+    token = new_token(app, "leaver", timedelta(days=90))
+    assert client.get(SEARCH, headers=bearer(token)).status_code == 200
+    with app.sessions.begin() as session:
+        session.execute(
+            update(models.ApiToken)
+            .where(models.ApiToken.name == "leaver")
+            .values(revoked_at=app.deps.clock.now())
+        )
+    assert client.get(SEARCH, headers=bearer(token)).status_code == 200  # still remembered
+    monkeypatch.setattr(token_cache, "CACHE_SECONDS", 0.0)
     assert client.get(SEARCH, headers=bearer(token)).status_code == 401
 
 

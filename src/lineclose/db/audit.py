@@ -106,7 +106,7 @@ def _chain_at_commit(session: Session) -> None:
         )
         rows.append({**entry, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.execute(insert(AuditEntry), rows)
+    session.connection().execute(insert(AuditEntry), rows)  # Core: no ORM bookkeeping
 
 
 @event.listens_for(Session, "after_transaction_end")

@@ -22,13 +22,17 @@ def enqueue(
     payload: dict[str, Any] | None = None,
     request_id: int | None = None,
     available_at: datetime | None = None,
+    new_key: bool = False,
 ) -> OutboxRow:
-    """Add a step unless one with the same idempotency key exists (then return that one)."""
-    existing = session.execute(
-        select(OutboxRow).where(OutboxRow.idempotency_key == key)
-    ).scalar_one_or_none()
-    if existing is not None:
-        return existing
+    """Add a step unless one with the same idempotency key exists (then return that one).
+    With `new_key` the caller knows no step can have the key yet (it names a row made in this
+    transaction), and none is looked for; the unique key still refuses a duplicate."""
+    if not new_key:
+        existing = session.execute(
+            select(OutboxRow).where(OutboxRow.idempotency_key == key)
+        ).scalar_one_or_none()
+        if existing is not None:
+            return existing
     row = OutboxRow(
         request_id=request_id,
         step=step,

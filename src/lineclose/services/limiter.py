@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from limits import RateLimitItem, RateLimitItemPerSecond
-from limits.storage import Storage, storage_from_string
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ __all__ = [
     "LimiterUnavailable",
     "certificate_limit",
     "consume",
+    "counts_in_process",
     "ensure_not_exhausted",
     "otp_failures",
     "otp_limits",
@@ -87,6 +88,11 @@ def _limiter(deps: Deps) -> _Limiter:
             _limiters[key] = found
             weakref.finalize(deps, _limiters.pop, key, None)
         return found
+
+
+def counts_in_process(deps: Deps) -> bool:
+    """Whether the counts live in this process's memory (no network call to count one)."""
+    return isinstance(_limiter(deps).storage, MemoryStorage)
 
 
 def _item(limit: Limit) -> RateLimitItem:

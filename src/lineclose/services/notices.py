@@ -25,6 +25,7 @@ def _enqueue(
     notice: str,
     text: str,
     request_id: int | None,
+    new_key: bool = False,
     **sealed: str,
 ) -> None:
     payload = {
@@ -34,7 +35,9 @@ def _enqueue(
         "notice": notice,
         **{f"{name}_enc": deps.vault.encrypt(value) for name, value in sealed.items()},
     }
-    outbox.enqueue(session, deps.clock.now(), step, key, payload, request_id=request_id)
+    outbox.enqueue(
+        session, deps.clock.now(), step, key, payload, request_id=request_id, new_key=new_key
+    )
 
 
 def enqueue_sms(
@@ -47,9 +50,11 @@ def enqueue_sms(
     locale: str,
     values: dict[str, Any],
     request_id: int | None = None,
+    new_key: bool = False,
 ) -> None:
+    """`new_key`: the key names something made in this transaction, so no step has it yet."""
     text = render_notice(notice, locale, **values)
-    _enqueue(session, deps, SEND_SMS, key, to, notice, text, request_id)
+    _enqueue(session, deps, SEND_SMS, key, to, notice, text, request_id, new_key)
 
 
 def enqueue_email(

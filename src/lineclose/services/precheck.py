@@ -11,14 +11,8 @@ from lineclose.domain.facts import ClosureIntent
 from lineclose.errors import InvalidInput
 from lineclose.services.context import Actor, Deps
 from lineclose.services.identity import IdentityEvidence, verify_evidence
-from lineclose.services.lines import (
-    calendar_for,
-    ensure_can_see_line,
-    find_line,
-    line_facts,
-    local_today,
-    profile_of,
-)
+from lineclose.services.line_loading import load_facts, load_line
+from lineclose.services.lines import ensure_can_see_line, local_today, profile_of
 
 
 def precheck(
@@ -31,7 +25,7 @@ def precheck(
     acknowledged_bindings: tuple[int, ...] = (),
     identity: tuple[IdentityEvidence, ...] = (),
 ) -> Eligibility:
-    line = find_line(session, raw_msisdn)
+    line = load_line(session, raw_msisdn)
     ensure_can_see_line(actor, line)
     profile = profile_of(line.operator)
     today = local_today(profile, deps.clock.now())
@@ -42,8 +36,9 @@ def precheck(
             field="requested_date",
         )
     methods = verify_evidence(session, deps, actor, line, list(identity))
+    loaded = load_facts(session, line, profile)
     return evaluate(
-        line_facts(session, line),
+        loaded.facts,
         ClosureIntent(
             requested_date=requested_date,
             accept_etf=accept_etf,
@@ -51,6 +46,6 @@ def precheck(
             identity_methods=methods,
         ),
         profile,
-        calendar_for(session, profile),
+        loaded.calendar,
         today,
     )

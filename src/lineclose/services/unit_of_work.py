@@ -11,7 +11,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-__all__ = ["ConcurrentChange", "Session", "SessionFactory", "StaleDataError", "UniqueClash"]
+__all__ = [
+    "ConcurrentChange",
+    "Session",
+    "SessionFactory",
+    "StaleDataError",
+    "UniqueClash",
+    "reads_only",
+]
 
 SessionFactory = sessionmaker[Session]
 
@@ -19,3 +26,16 @@ SessionFactory = sessionmaker[Session]
 # Idempotency-Key replayed at the same instant) or a row changed under a version check.
 UniqueClash = IntegrityError
 ConcurrentChange = StaleDataError
+
+
+def reads_only(session: Session) -> None:
+    """Declare that the call only reads (a write it must keep, such as a refused guess, is
+    committed in a transaction of its own after a rollback).
+
+    On PostgreSQL its reads then run without BEGIN and ROLLBACK: two round trips fewer, and
+    each statement on its own snapshot, as READ COMMITTED gives them anyway. Nothing changes
+    once the session is in a transaction, nor on SQLite, whose reads queue behind writers.
+    """
+    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

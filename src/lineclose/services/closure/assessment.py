@@ -8,7 +8,8 @@ from lineclose.db import models
 from lineclose.domain.eligibility import Eligibility, evaluate
 from lineclose.domain.facts import ClosureIntent, IdentityMethod, LineFacts
 from lineclose.services.context import Deps
-from lineclose.services.lines import calendar_for, line_facts, local_today, profile_of
+from lineclose.services.line_loading import LoadedFacts, load_facts
+from lineclose.services.lines import local_today, profile_of
 
 
 def evaluate_request(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligibility:
@@ -16,8 +17,13 @@ def evaluate_request(session: Session, deps: Deps, request: models.ClosureReques
 
 
 def evaluate_with_facts(
-    session: Session, deps: Deps, request: models.ClosureRequest
+    session: Session,
+    deps: Deps,
+    request: models.ClosureRequest,
+    loaded: LoadedFacts | None = None,
 ) -> tuple[LineFacts, Eligibility]:
+    """`loaded`: the line's facts read earlier in this unit of work, when nothing since has
+    changed them (a submission reads them once, before inserting the request)."""
     line = request.line
     profile = profile_of(line.operator)
     intent = ClosureIntent(
@@ -26,11 +32,12 @@ def evaluate_with_facts(
         acknowledged_binding_ids=frozenset(request.acknowledged_bindings or []),
         identity_methods=frozenset(IdentityMethod(m) for m in request.identity_methods or []),
     )
-    facts = line_facts(session, line, exclude_request_id=request.id)
-    return facts, evaluate(
-        facts,
+    if loaded is None:
+        loaded = load_facts(session, line, profile, exclude_request_id=request.id)
+    return loaded.facts, evaluate(
+        loaded.facts,
         intent,
         profile,
-        calendar_for(session, profile),
+        loaded.calendar,
         local_today(profile, deps.clock.now()),
     )

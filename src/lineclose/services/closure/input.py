@@ -19,6 +19,7 @@ from lineclose.services.context import Actor, Deps
 from lineclose.services.identity import IdentityEvidence, verify_evidence
 from lineclose.services.identity.caller import redeem_caller_verification
 from lineclose.services.identity.evidence import seen_document
+from lineclose.services.line_loading import LoadedFacts
 from lineclose.services.lines import local_today, profile_of
 
 
@@ -57,10 +58,34 @@ def _checked(rule_result: InvalidIdentifier) -> InvalidInput:
     )
 
 
+def _commitment_end(session: Session, line_id: int, loaded: LoadedFacts | None) -> date | None:
+    if loaded is not None:
+        return loaded.commitment_end
+    return session.execute(
+        select(models.Contract.commitment_end).where(models.Contract.line_id == line_id)
+    ).scalar_one_or_none()
+
+
+def _binding_ids(session: Session, line_id: int, loaded: LoadedFacts | None) -> frozenset[int]:
+    if loaded is not None:
+        return loaded.binding_ids
+    return frozenset(
+        session.execute(
+            select(models.Binding.id).where(models.Binding.line_id == line_id)
+        ).scalars()
+    )
+
+
 def apply_input(
-    session: Session, deps: Deps, actor: Actor, request: models.ClosureRequest, given: ClosureInput
+    session: Session,
+    deps: Deps,
+    actor: Actor,
+    request: models.ClosureRequest,
+    given: ClosureInput,
+    loaded: LoadedFacts | None = None,
 ) -> None:
-    """Validate everything before changing anything, then copy onto the request."""
+    """Validate everything before changing anything, then copy onto the request. `loaded`: the
+    line's facts already read in this unit of work (else the contract and bindings are read)."""
     line = request.line
     today = local_today(profile_of(line.operator), deps.clock.now())
     requested = given.requested_date
@@ -71,19 +96,13 @@ def apply_input(
             field="requested_date",
         )
     if given.schedule_at_term_end:
-        contract = session.execute(
-            select(models.Contract).where(models.Contract.line_id == line.id)
-        ).scalar_one_or_none()
-        if contract is None:
+        commitment_end = _commitment_end(session, line.id, loaded)
+        if commitment_end is None:
             raise InvalidInput(
                 "schedule_at_term_end needs a line with a contract", code="no_contract"
             )
-        requested = max(contract.commitment_end, today)
-    known_bindings = set(
-        session.execute(
-            select(models.Binding.id).where(models.Binding.line_id == line.id)
-        ).scalars()
-    )
+        requested = max(commitment_end, today)
+    known_bindings = _binding_ids(session, line.id, loaded)
     unknown = [b for b in given.acknowledged_bindings if b not in known_bindings]
     if unknown:
         raise InvalidInput(

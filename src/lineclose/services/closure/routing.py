@@ -14,13 +14,19 @@ from lineclose.services.closure.review import finish_approval, needs_second_appr
 from lineclose.services.closure.transitions import notify_line, transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.language import line_locale, needs_action_words
+from lineclose.services.line_loading import LoadedFacts
 from lineclose.services.views import blocker_view, quote_view
 
 
-def route(session: Session, deps: Deps, request: models.ClosureRequest) -> Eligibility:
+def route(
+    session: Session,
+    deps: Deps,
+    request: models.ClosureRequest,
+    loaded: LoadedFacts | None = None,
+) -> Eligibility:
     """After a (re)submission: blockers send it back to the requester, a clean one goes to review,
     and the operator's auto-approval policy may approve it at once, with its reasons recorded."""
-    facts, result = evaluate_with_facts(session, deps, request)
+    facts, result = evaluate_with_facts(session, deps, request, loaded)
     request.blockers = [blocker_view(b) for b in result.blockers]
     request.quote = {**quote_view(result.quote), "review_due_on": result.review_due_on.isoformat()}
     if result.blockers:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lineclose.db import models
 from lineclose.domain.eligibility import Eligibility
@@ -22,13 +23,42 @@ from lineclose.services.closure.references import (
     secure_body,
 )
 from lineclose.services.closure.routing import route
-from lineclose.services.closure.transitions import transition
+from lineclose.services.closure.transitions import new_request_events, transition
 from lineclose.services.context import Actor, Deps
-from lineclose.services.lines import ensure_can_see_line, find_line
+from lineclose.services.line_loading import load_facts, load_line
+from lineclose.services.lines import ensure_can_see_line, profile_of
 
 # Draws of a new reference before giving up; a clash is about one in 2,000 a year at a million
 # closures, so a second draw all but never clashes too.
 REFERENCE_ATTEMPTS = 5
+# Columns a new request starts without: set (to None, False) so the persistent object knows
+# every column and reads none back.
+_UNSET: dict[str, object] = {
+    "requested_date": None,
+    "accept_etf": False,
+    "identity_document": None,
+    "refund_account_enc": None,
+    "refund_account_masked": None,
+    "alternate_contact_enc": None,
+    "alternate_contact_masked": None,
+    "rejection": None,
+    "quote": None,
+    "decision_note": None,
+    "review_due_on": None,
+    "escalated_at": None,
+    "scheduled_for": None,
+    "assigned_to": None,
+    "closed_at": None,
+}
+# The row of a new request, unless its reference or Idempotency-Key is taken; [on PostgreSQL].
+_INSERT = {
+    postgresql: insert(models.ClosureRequest)
+    .on_conflict_do_nothing()
+    .returning(models.ClosureRequest.id)
+    for postgresql, insert in ((False, sqlite_insert), (True, pg_insert))
+}
+# The request's columns but its id, in table order.
+_COLUMNS = [a for a in inspect(models.ClosureRequest).column_attrs if a.key != "id"]
 
 
 @dataclass
@@ -36,6 +66,8 @@ class Submitted:
     request: models.ClosureRequest
     created: bool
     eligibility: Eligibility | None = field(default=None)
+    # A created request's history, as recorded (its answer needs no read).
+    events: list[models.RequestEvent] | None = field(default=None)
 
 
 def _replay(session: Session, key: str, digest: str) -> Submitted | None:
@@ -52,15 +84,20 @@ def _replay(session: Session, key: str, digest: str) -> Submitted | None:
     return Submitted(existing, created=False)
 
 
-def _ensure_no_open_request(session: Session, line: models.Line) -> None:
-    open_request = session.execute(
-        select(models.ClosureRequest.reference).where(
-            models.ClosureRequest.line_id == line.id,
-            models.ClosureRequest.status.notin_(
-                [RequestState.CLOSED.value, RequestState.WITHDRAWN.value]
-            ),
+def _replayed(session: Session, replay: tuple[int, str] | None, digest: str) -> Submitted | None:
+    """`_replay` for a request found with the line's facts (`replay`: its id and digest)."""
+    if replay is None:
+        return None
+    if replay[1] != digest:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was used for a different request: use a new key"
         )
-    ).scalar_one_or_none()
+    existing = session.get(models.ClosureRequest, replay[0])
+    assert existing is not None
+    return Submitted(existing, created=False)
+
+
+def _ensure_no_open_request(line: models.Line, open_request: str | None) -> None:
     if open_request:
         raise Conflict(
             f"this line already has an open closure request {open_request}",
@@ -71,6 +108,26 @@ def _ensure_no_open_request(session: Session, line: models.Line) -> None:
         raise Conflict("this line is already closed", code="line_closed")
 
 
+def _insert_row(session: Session, request: models.ClosureRequest) -> bool:
+    """Insert the request's row unless its reference or Idempotency-Key is taken (then False),
+    and make the object the persistent request. One statement: a taken key or reference does
+    not fail the statement (ON CONFLICT DO NOTHING), so no savepoint is needed to go on."""
+    values = {
+        attribute.key: request.__dict__[attribute.key]
+        for attribute in _COLUMNS
+        if attribute.key in request.__dict__
+    }
+    connection = session.connection()
+    statement = _INSERT[connection.dialect.name == "postgresql"]
+    new_id = connection.execute(statement, values).scalar_one_or_none()
+    if new_id is None:
+        return False
+    request.id = new_id
+    make_transient_to_detached(request)
+    session.add(request)
+    return True
+
+
 def _insert(
     session: Session,
     deps: Deps,
@@ -79,28 +136,17 @@ def _insert(
     digest: str,
     draw: BodySource,
 ) -> Submitted | None:
-    """Insert under a fresh reference, each try in a savepoint. A unique violation is either
-    another process that committed the same Idempotency-Key first (answer with its request) or
-    a reference clash (draw again)."""
+    """Insert under a fresh reference. A taken unique key is either another process that
+    committed the same Idempotency-Key first (answer with its request) or a reference clash
+    (draw again)."""
     for _ in range(REFERENCE_ATTEMPTS):
         request.reference = new_reference(deps.clock.now(), draw)
-        try:
-            with session.begin_nested():
-                session.add(request)
-                session.flush()
+        if _insert_row(session, request):
             return None
-        except IntegrityError:
-            if key is not None:
-                winner = _replay(session, key, digest)
-                if winner is not None:
-                    return winner
-            clash = session.execute(
-                select(models.ClosureRequest.id).where(
-                    models.ClosureRequest.reference == request.reference
-                )
-            ).first()
-            if clash is None:
-                raise
+        if key is not None:
+            winner = _replay(session, key, digest)
+            if winner is not None:
+                return winner
     raise Conflict("could not allot a free reference: try again", code="reference_exhausted")
 
 
@@ -117,21 +163,24 @@ def submit(
     """Open a closure request on a line with no open request. With an Idempotency-Key, the
     first request made with that key (by this actor) is returned unchanged on a repeat, even
     when two repeats race: whichever commits second answers with the first one's request."""
-    line = find_line(session, raw_msisdn)
+    line = load_line(session, raw_msisdn)
     ensure_can_see_line(actor, line)
     digest = given.digest(line.msisdn, actor.channel.value)
     key = f"{actor.label}:{idempotency_key}" if idempotency_key else None
-    if key is not None:
-        replayed = _replay(session, key, digest)
-        if replayed is not None:
-            return replayed
-    _ensure_no_open_request(session, line)
+    # Read once, with the request an earlier call made with this key: nothing the submission
+    # does before routing changes the line's facts.
+    loaded = load_facts(session, line, profile_of(line.operator), idempotency_key=key)
+    replayed = _replayed(session, loaded.replay, digest)
+    if replayed is not None:
+        return replayed
+    _ensure_no_open_request(line, loaded.open_request)
     now = deps.clock.now()
     request = models.ClosureRequest(
         reference="",
         operator_id=line.operator_id,
         line_id=line.id,
         line=line,
+        operator=line.operator,
         status=RequestState.SUBMITTED.value,
         channel=actor.channel.value,
         submitted_by=actor.label,
@@ -143,14 +192,17 @@ def submit(
         submitted_at=now,
         created_at=now,
         updated_at=now,
+        version=1,
+        **_UNSET,
     )
-    apply_input(session, deps, actor, request, given)
+    apply_input(session, deps, actor, request, given, loaded)
     winner = _insert(session, deps, request, key, digest, draw_reference)
     if winner is not None:
         return winner
-    transition(session, deps, request, Command.SUBMIT, actor, new_request=True)
-    result = route(session, deps, request)
-    return Submitted(request, created=True, eligibility=result)
+    with new_request_events(session, request.id) as events:
+        transition(session, deps, request, Command.SUBMIT, actor, new_request=True)
+        result = route(session, deps, request, loaded)
+    return Submitted(request, created=True, eligibility=result, events=events)
 
 
 def resubmit(

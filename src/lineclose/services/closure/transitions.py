@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -17,6 +19,19 @@ from lineclose.services.notices import enqueue_sms
 from lineclose.services.tmf622 import hub as tmf_hub
 
 BEGIN_EXECUTION = Step.BEGIN_EXECUTION
+_NEW_REQUESTS = "lineclose.new_requests"
+
+
+@contextmanager
+def new_request_events(session: Session, request_id: int) -> Iterator[list[models.RequestEvent]]:
+    """While a request is being created: the events its transitions record, kept for the answer
+    (no read needed), and no TMF622 order to tell (an order is made after its request)."""
+    recording: dict[int, list[models.RequestEvent]] = session.info.setdefault(_NEW_REQUESTS, {})
+    events = recording[request_id] = []
+    try:
+        yield events
+    finally:
+        recording.pop(request_id, None)
 
 
 def transition(
@@ -56,6 +71,7 @@ def transition(
     )
     session.add(event)
     session.flush()
+    recorded = session.info.get(_NEW_REQUESTS, {}).get(request.id)
     audit.append(
         session,
         now,
@@ -70,8 +86,11 @@ def transition(
             **(reason or {}),
         },
     )
-    # Orders placed through TMF622 tell their hub listeners in this same transaction.
-    tmf_hub.announce(session, deps, request.id)
+    if recorded is not None:
+        recorded.append(event)
+    else:
+        # Orders placed through TMF622 tell their hub listeners in this same transaction.
+        tmf_hub.announce(session, deps, request.id)
     return event
 
 
@@ -83,7 +102,10 @@ def notify_line(
     event_id: int,
     **values: Any,
 ) -> None:
-    """An SMS about the request to the line itself, keyed by the event so it is sent once."""
+    """An SMS about the request to the line itself, keyed by the event so it is sent once.
+
+    `event_id` is the event just recorded: no notice can have its key yet, so none is looked for.
+    """
     line = request.line
     enqueue_sms(
         session,
@@ -99,6 +121,7 @@ def notify_line(
             **values,
         },
         request_id=request.id,
+        new_key=True,
     )
 
 

@@ -12,6 +12,8 @@ from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import InvalidInput, NotFound, Unauthenticated
 from lineclose.security.secrets_hashing import new_token, token_digest
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
+from lineclose.services.identity import token_cache
+from lineclose.services.identity.token_cache import CachedToken
 
 SUBSCRIBER_TOKEN_PREFIX = "lcu"
 STAFF_TOKEN_PREFIX = "lcs"
@@ -39,25 +41,53 @@ def actor_from_token(session: Session, deps: Deps, token: str, channel: Channel)
             verified_line_id=found.line_id if found.method == IdentityMethod.OTP.value else None,
         )
     if token.startswith(STAFF_TOKEN_PREFIX + "_"):
-        staff = session.execute(
-            select(models.ApiToken).where(models.ApiToken.token_hash == digest)
-        ).scalar_one_or_none()
-        if not usable(staff, now):
-            raise Unauthenticated("this staff token is unknown, revoked or expired")
-        assert staff is not None
-        touch(session, staff, now)
-        return staff_actor(staff, channel)
+        cached = token_cache.lookup(deps, digest)
+        if cached is None:
+            taken = token_cache.generation()
+            row = session.execute(
+                select(models.ApiToken).where(models.ApiToken.token_hash == digest)
+            ).scalar_one_or_none()
+            if row is None:
+                raise _refused()
+            cached = token_cache.remember(deps, digest, row, taken)
+        if not usable(cached, now):
+            raise _refused()
+        touch(session, cached, now)
+        return staff_actor(cached, channel)
     raise Unauthenticated("the bearer token is not a Lineclose token")
 
 
-def usable(staff: models.ApiToken | None, now: datetime) -> bool:
+def _refused() -> Unauthenticated:
+    return Unauthenticated("this staff token is unknown, revoked or expired")
+
+
+def actor_from_remembered_token(deps: Deps, token: str, channel: Channel) -> Actor | None:
+    """`actor_from_token` answered without the database, when the staff token was read a
+    moment ago and its last use needs no recording; None when the database must be asked."""
+    if not token.startswith(STAFF_TOKEN_PREFIX + "_"):
+        return None
+    cached = token_cache.lookup(deps, token_digest(token))
+    if cached is None:
+        return None
+    now = deps.clock.now()
+    if not usable(cached, now):
+        raise _refused()
+    if _use_due(cached, now):
+        return None
+    return staff_actor(cached, channel)
+
+
+Token = models.ApiToken | CachedToken
+
+
+def usable(staff: Token | None, now: datetime) -> bool:
     """A staff token works until revoked and, when it has one, until its expiry."""
     if staff is None or staff.revoked_at is not None:
         return False
     return staff.expires_at is None or staff.expires_at > now
 
 
-def staff_actor(staff: models.ApiToken, channel: Channel) -> Actor:
+def staff_actor(staff: Token, channel: Channel) -> Actor:
     return Actor(
         Role(staff.role),
         staff.name,
@@ -67,11 +97,17 @@ def staff_actor(staff: models.ApiToken, channel: Channel) -> Actor:
     )
 
 
-def touch(session: Session, staff: models.ApiToken, now: datetime) -> None:
+def _use_due(staff: Token, now: datetime) -> bool:
+    return staff.last_used_at is None or now - staff.last_used_at >= LAST_USED_EVERY
+
+
+def touch(session: Session, staff: Token, now: datetime) -> None:
     """Record the token's use at most once a minute. The write is committed at once when the
     caller has changed nothing yet (a token is checked first thing), so read-only calls count."""
-    if staff.last_used_at is not None and now - staff.last_used_at < LAST_USED_EVERY:
+    if not _use_due(staff, now):
         return
+    if isinstance(staff, CachedToken):
+        staff.last_used_at = now  # the row itself is written below, not through the session
     session.execute(
         update(models.ApiToken)
         .where(models.ApiToken.id == staff.id)
@@ -149,6 +185,7 @@ def revoke_staff_token(session: Session, now: datetime, token_id: int, by: str) 
     if staff is None:
         raise NotFound(f"no staff token {token_id}", code="unknown_token")
     if staff.revoked_at is None:
+        token_cache.forget_on_revocation(session)
         staff.revoked_at = now
         session.execute(
             update(models.StaffSession)

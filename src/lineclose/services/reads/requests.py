@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -49,21 +50,38 @@ def rejection_shown(rejection: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**rejection, "by": by.split(":")[0]}
 
 
-def request_view(session: Session, deps: Deps, request: models.ClosureRequest) -> RequestView:
-    """The request, masked, with its history; the caller has checked who may see it."""
+def request_view(
+    session: Session,
+    deps: Deps,
+    request: models.ClosureRequest,
+    new_events: list[models.RequestEvent] | None = None,
+) -> RequestView:
+    """The request, masked, with its history; the caller has checked who may see it.
+
+    `new_events`: a request created in this unit of work, with every event it recorded; it has
+    no certificate or refund yet, so nothing is read.
+    """
     state = RequestState(request.status)
     today = local_today(profile_of(request.operator), deps.clock.now())
-    events = session.execute(
-        select(models.RequestEvent)
-        .where(models.RequestEvent.request_id == request.id)
-        .order_by(models.RequestEvent.id)
-    ).scalars()
-    certificate = session.execute(
-        select(models.Certificate.code).where(models.Certificate.request_id == request.id)
-    ).scalar_one_or_none()
-    refund = session.execute(
-        select(models.RefundInstruction).where(models.RefundInstruction.request_id == request.id)
-    ).scalar_one_or_none()
+    events: Iterable[models.RequestEvent]
+    certificate: str | None = None
+    refund: models.RefundInstruction | None = None
+    if new_events is not None:
+        events = sorted(new_events, key=lambda e: e.id)
+    else:
+        events = session.execute(
+            select(models.RequestEvent)
+            .where(models.RequestEvent.request_id == request.id)
+            .order_by(models.RequestEvent.id)
+        ).scalars()
+        certificate = session.execute(
+            select(models.Certificate.code).where(models.Certificate.request_id == request.id)
+        ).scalar_one_or_none()
+        refund = session.execute(
+            select(models.RefundInstruction).where(
+                models.RefundInstruction.request_id == request.id
+            )
+        ).scalar_one_or_none()
     return RequestView(
         reference=request.reference,
         status=state.value,

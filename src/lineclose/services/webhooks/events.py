@@ -79,17 +79,36 @@ def _bound_services(session: Session, line_id: int) -> set[str]:
     )
 
 
+# Active subscriptions by operator, read once for every event a commit emits.
+Known = dict[int, list[WebhookSubscription]]
+
+
+def _active(session: Session, operator_id: int, known: Known | None) -> list[WebhookSubscription]:
+    if known is not None and operator_id in known:
+        return known[operator_id]
+    found = list(
+        session.execute(
+            select(WebhookSubscription)
+            .where(
+                WebhookSubscription.operator_id == operator_id,
+                WebhookSubscription.active.is_(True),
+            )
+            .order_by(WebhookSubscription.id)
+        ).scalars()
+    )
+    if known is not None:
+        known[operator_id] = found
+    return found
+
+
 def subscribers_for(
-    session: Session, request: models.ClosureRequest, event_type: str
+    session: Session,
+    request: models.ClosureRequest,
+    event_type: str,
+    known: Known | None = None,
 ) -> list[WebhookSubscription]:
-    subscriptions = session.execute(
-        select(WebhookSubscription)
-        .where(
-            WebhookSubscription.operator_id == request.operator_id,
-            WebhookSubscription.active.is_(True),
-        )
-        .order_by(WebhookSubscription.id)
-    ).scalars()
+    """`known`: the subscriptions already read in this unit of work, by operator."""
+    subscriptions = _active(session, request.operator_id, known)
     bound: set[str] | None = None
     chosen = []
     for subscription in subscriptions:
@@ -107,13 +126,17 @@ def subscribers_for(
 
 
 def emit_event(
-    session: Session, deps: Deps, request: models.ClosureRequest, event_type: str
+    session: Session,
+    deps: Deps,
+    request: models.ClosureRequest,
+    event_type: str,
+    known: Known | None = None,
 ) -> str | None:
     """Enqueue one delivery of the event per subscribed receiver; returns the event id (None when
     nobody subscribed). Call it in the transaction that makes the move."""
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown event type {event_type!r}")
-    receivers = subscribers_for(session, request, event_type)
+    receivers = subscribers_for(session, request, event_type, known)
     if not receivers:
         return None
     now = deps.clock.now()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from lineclose.db import models
 from lineclose.services.context import Deps
-from lineclose.services.webhooks.events import emit_event
+from lineclose.services.webhooks.events import Known, emit_event
 
 STATE_EVENTS = {
     "submitted": "submitted",
@@ -59,13 +59,14 @@ def install(sessions: sessionmaker[Session], deps: Deps) -> None:
 
     def emit(session: Session) -> None:
         pending = session.info.pop(_PENDING, [])
+        known: Known = {}  # the subscriptions do not change while this commit emits
         for kind, key, event_type in pending:
             if kind == "request":
                 request = session.get(models.ClosureRequest, key)
             else:
                 request = _request_of_number(session, key)
             if request is not None:
-                emit_event(session, deps, request, event_type)
+                emit_event(session, deps, request, event_type, known)
 
     event.listen(sessions, "after_flush", _collect)
     event.listen(sessions, "before_commit", emit)

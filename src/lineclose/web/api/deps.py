@@ -1,66 +1,92 @@
-"""Per-request plumbing: the session the request owns, the wired dependencies, and the caller."""
+"""Per-request plumbing: the session the request owns, the wired dependencies, and the caller.
+
+Only what reads the database runs on the thread pool (the token lookup, the route itself);
+the rest is plain computation and runs on the event loop, so a call does not hop to a
+thread and back once per dependency.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from starlette.concurrency import run_in_threadpool
 
 from lineclose.bootstrap import App
 from lineclose.errors import Forbidden, Unauthenticated
 from lineclose.services import limiter as ratelimits
 from lineclose.services.access import RULES, Action
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
-from lineclose.services.identity import actor_from_token
+from lineclose.services.identity import actor_from_remembered_token, actor_from_token
 from lineclose.services.unit_of_work import Session
 
 
-def get_app(request: Request) -> App:
+def app_of(request: Request) -> App:
     app: App = request.app.state.lineclose
     return app
 
 
-def get_session(app: Annotated[App, Depends(get_app)]) -> Iterator[Session]:
-    """The route commits; anything not committed is rolled back when the request ends."""
+async def get_app(request: Request) -> App:
+    return app_of(request)
+
+
+def _end(session: Session) -> None:
+    session.rollback()
+    session.close()
+
+
+async def get_session(app: Annotated[App, Depends(get_app)]) -> AsyncIterator[Session]:
+    """The route commits; anything not committed is rolled back when the request ends.
+
+    Opening a session touches no database. At the end, a session still in a transaction is
+    rolled back on the thread pool; one whose route committed or ended it holds no connection,
+    and is closed here.
+    """
     session = app.sessions()
     try:
         yield session
     finally:
-        session.rollback()
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(_end, session)
+        else:
+            session.close()
 
 
-def get_deps(app: Annotated[App, Depends(get_app)]) -> Deps:
+async def get_deps(app: Annotated[App, Depends(get_app)]) -> Deps:
     return app.deps
 
 
-def optional_actor(
+async def optional_actor(
     session: Annotated[Session, Depends(get_session)],
     deps: Annotated[Deps, Depends(get_deps)],
     authorization: Annotated[str | None, Header()] = None,
     x_lineclose_channel: Annotated[str | None, Header()] = None,
 ) -> Actor | None:
+    """The caller; a staff token read a moment ago is answered here, else the token is looked
+    up on the thread pool."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("use 'Authorization: Bearer <token>'")
-    actor = actor_from_token(session, deps, token.strip(), Channel.API)
+    actor = actor_from_remembered_token(deps, token.strip(), Channel.API)
+    if actor is None:
+        actor = await run_in_threadpool(actor_from_token, session, deps, token.strip(), Channel.API)
     if actor.role is Role.SUBSCRIBER:
         channel = Channel.APP if x_lineclose_channel == "app" else Channel.ONLINE
         return replace(actor, channel=channel)
     return actor
 
 
-def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
+async def current_actor(actor: Annotated[Actor | None, Depends(optional_actor)]) -> Actor:
     if actor is None:
         raise Unauthenticated("sign in: send 'Authorization: Bearer <token>'")
     return actor
 
 
-def staff_actor(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+async def staff_actor(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
     if not actor.is_staff:
         raise Forbidden("staff only", code="staff_only")
     return actor
@@ -86,7 +112,7 @@ def allow(*roles: Role, scopes: tuple[Scope, ...] = ()) -> Any:
     """
     policy = Policy(frozenset(roles), frozenset(scopes))
 
-    def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if actor.role in policy.roles:
             return actor
         if actor.role is Role.INTEGRATION and actor.scopes & policy.scopes:
@@ -100,7 +126,7 @@ def allow(*roles: Role, scopes: tuple[Scope, ...] = ()) -> Any:
 def public(why: str) -> Any:
     """Mark a route open to anyone (it must then be rate limited or harmless); `why` says why."""
 
-    def open_to_anyone() -> None:
+    async def open_to_anyone() -> None:
         return None
 
     open_to_anyone.__doc__ = why
@@ -113,16 +139,20 @@ def client_address(request: Request) -> str:
 
 
 def limited(limit_for: Callable[[Deps], ratelimits.Limit], per: str = "client") -> Any:
-    """Count the call against a database-held limit, per client address or per signed-in caller."""
+    """Count the call against the shared limiter, per client address or per signed-in caller
+    (on the event loop when the counts are held in this process, else on the thread pool)."""
 
-    def check(
+    async def check(
         request: Request,
         session: Annotated[Session, Depends(get_session)],
         deps: Annotated[Deps, Depends(get_deps)],
         actor: Annotated[Actor | None, Depends(optional_actor)],
     ) -> None:
         subject = actor.label if per == "caller" and actor else client_address(request)
-        ratelimits.consume(session, deps, limit_for(deps), subject)
+        if ratelimits.counts_in_process(deps):
+            ratelimits.consume(session, deps, limit_for(deps), subject)
+        else:
+            await run_in_threadpool(ratelimits.consume, session, deps, limit_for(deps), subject)
 
     return Depends(check)
 

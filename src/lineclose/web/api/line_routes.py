@@ -17,6 +17,7 @@ from lineclose.services.language import stored_language
 from lineclose.services.reads.lines import line_overview_by_number
 from lineclose.services.reads.lines import number_state as read_number_state
 from lineclose.services.reads.models import NumberState
+from lineclose.services.unit_of_work import reads_only
 from lineclose.services.views import eligibility_view
 from lineclose.web.api.bounds import DbIdPath
 from lineclose.web.api.deps import DepsDep, SessionDep, limited, may
@@ -98,6 +99,7 @@ def run_precheck(
     body: PrecheckIn, request: Request, session: SessionDep, deps: DepsDep, actor: Prechecker
 ) -> EligibilityOut:
     """Every blocker and warning at once, each with its remedy, and the quote. Changes nothing."""
+    reads_only(session)
     result = precheck.precheck(
         session,
         deps,
@@ -109,6 +111,7 @@ def run_precheck(
         identity=evidence(body.identity),
     )
     locale = api_locale(request, stored_language(session, actor))
+    session.rollback()  # nothing to keep: the reads end here, on this thread
     return EligibilityOut.model_validate(localized_eligibility(eligibility_view(result), locale))
 
 

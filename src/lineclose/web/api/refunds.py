@@ -16,7 +16,7 @@ from lineclose.services.payouts.batches import create_batches
 from lineclose.services.payouts.folder import write_batch_file
 from lineclose.services.payouts.reconcile import ReconcileReport, import_statement, mark
 from lineclose.services.reads.refunds import list_refunds
-from lineclose.web.api.deps import DepsDep, SessionDep, get_app, may
+from lineclose.web.api.deps import DepsDep, SessionDep, app_of, may
 from lineclose.web.api.schemas import problems
 
 router = APIRouter(prefix="/api/v1/refunds", tags=["refunds"])
@@ -92,7 +92,7 @@ def post_batches(
     """Batch every instructed refund (of one operator, or all) and write the bank files."""
     run = create_batches(session, deps, actor, body.operator)
     session.commit()
-    folder = get_app(request).settings.payout_dir
+    folder = app_of(request).settings.payout_dir
     return {
         "batches": [
             {

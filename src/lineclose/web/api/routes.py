@@ -130,7 +130,7 @@ def submit(
     acting = _channel_for(actor, body.channel)
     submitted = closure.submit(session, deps, acting, body.msisdn, _changes(body), idempotency_key)
     session.commit()
-    view = request_reads.request_view(session, deps, submitted.request)
+    view = request_reads.request_view(session, deps, submitted.request, submitted.events)
     return JSONResponse(
         view.model_dump(mode="json", by_alias=True),
         status_code=201 if submitted.created else 200,
