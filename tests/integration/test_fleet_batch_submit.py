@@ -1,0 +1,317 @@
+"""The set-based submission of a fleet batch leaves exactly what submitting one card at a time
+leaves (requests, states, history, audit, outbox), on SQLite and PostgreSQL; it resumes after a
+crash without submitting a card twice, and its statement count does not grow with the chunk."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from sqlalchemy import event, select
+
+from lineclose.bootstrap import App
+from lineclose.db import audit, models
+from lineclose.db.models_fleet import FleetBatch, FleetBatchLine
+from lineclose.domain.identifiers import mask_contact, mask_msisdn
+from lineclose.services.closure.batch_plan import BatchSpec, CardIn
+from lineclose.services.closure.batch_submit import submit_batch
+from lineclose.services.closure.input import ClosureInput
+from lineclose.services.closure.submit import submit
+from lineclose.services.context import Actor, Channel, Role
+from lineclose.services.fleet import batches, submission, submission_each
+from lineclose.services.fleet.rows import parse_rows
+from tests.factories import make_line, make_operator
+
+LOADER = Actor(Role.AGENT, "loader", Channel.BULK)
+REVIEWER = Actor(Role.REVIEWER, "reviewer", Channel.SYSTEM)
+AUTH = batches.FleetAuthorisation("it@acme.example", "ACME board resolution 2026-14")
+ACCOUNT = "6222020200112233445"
+
+# One card of each kind, in file order: clean today, clean on a later date, a refund above the
+# second-approval threshold, a card that gains an unpaid bill after approval (blocked at
+# submission), one whose line gets another open request meanwhile (refused), and clean again.
+KINDS = ("clean", "scheduled", "second", "blocked", "open", "clean")
+
+
+def _fleet(app: App, operator: models.Operator) -> list[models.Line]:
+    with app.sessions.begin() as session:
+        session.add(operator)
+        lines = [
+            make_line(
+                session,
+                app.deps,
+                operator,
+                kind="data-only",
+                fleet_account="ACME",
+                paid_credit_minor=60_000 if kind == "second" else 0,
+            )
+            for kind in KINDS
+        ]
+        session.expunge_all()
+        return lines
+
+
+def _batch(app: App, operator_code: str, lines: list[models.Line]) -> str:
+    text = ["card,requested_date\n"] + [
+        f"{line.msisdn},{'2026-12-31' if kind == 'scheduled' else ''}\n"
+        for line, kind in zip(lines, KINDS, strict=True)
+    ]
+    with app.sessions.begin() as session:
+        reference = batches.load(
+            session,
+            app.deps,
+            LOADER,
+            operator_code,
+            parse_rows(text, "CN"),
+            AUTH,
+            ACCOUNT,
+        ).batch.reference
+    with app.sessions.begin() as session:
+        batches.decide(session, app.deps, REVIEWER, reference, True)
+    with app.sessions.begin() as session:  # facts change between review and submission
+        blocked = lines[KINDS.index("blocked")]
+        session.add(
+            models.Bill(
+                line_id=blocked.id,
+                period_start=date(2026, 10, 1),
+                period_end=date(2026, 10, 31),
+                amount_minor=1_500,
+                currency="CNY",
+                due_on=date(2026, 11, 1),
+            )
+        )
+        other = lines[KINDS.index("open")]
+        desk = Actor(Role.ADMIN, "desk", Channel.API)
+        submit(session, app.deps, desk, other.msisdn, ClosureInput())
+    return reference
+
+
+def _two_batches(app: App) -> tuple[str, str]:
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "cn")
+        code = operator.code
+        session.expunge_all()
+    one = _batch(app, code, _fleet(app, operator))
+    two = _batch(app, code, _fleet(app, operator))
+    return one, two
+
+
+def _snapshot(app: App, reference: str) -> list[Any]:
+    """Everything a batch's submission wrote, per card in file order, with what differs by
+    nature between two batches (ids, references, numbers, ciphertexts) replaced by placeholders."""
+    vault = app.deps.vault
+    with app.sessions() as session:
+        batch = session.execute(
+            select(FleetBatch).where(FleetBatch.reference == reference)
+        ).scalar_one()
+        cards = session.execute(
+            select(FleetBatchLine)
+            .where(FleetBatchLine.batch_id == batch.id)
+            .order_by(FleetBatchLine.row_number)
+        ).scalars()
+        out: list[Any] = [batch.status]
+        for card in cards:
+            item: dict[str, Any] = {"state": card.state, "error": card.error}
+            request = session.get(models.ClosureRequest, card.request_id or 0)
+            if request is not None:
+                line = session.get(models.Line, request.line_id)
+                assert line is not None
+                names = {
+                    request.reference: "<ref>",
+                    batch.reference: "<batch>",
+                    mask_msisdn(line.msisdn): "<number>",
+                    mask_contact(line.msisdn): "<number>",
+                }
+
+                def plain(value: Any, names: dict[str, str] = names) -> str:
+                    text = str(value)
+                    for raw, placeholder in names.items():
+                        text = text.replace(raw, placeholder)
+                    text = re.sub(r"'bill_id': \d+", "'bill_id': <bill>", text)
+                    return text
+
+                columns = {
+                    c.name: getattr(request, c.key)
+                    for c in models.ClosureRequest.__table__.columns
+                    if c.name not in ("id", "reference", "line_id", "version", "payload_digest")
+                    and not c.name.endswith("_enc")
+                }
+                item["request"] = plain(columns)
+                item["contact"] = vault.decrypt(request.alternate_contact_enc or "")
+                item["account"] = vault.decrypt(request.refund_account_enc or "")
+                events = (
+                    session.execute(
+                        select(models.RequestEvent)
+                        .where(models.RequestEvent.request_id == request.id)
+                        .order_by(models.RequestEvent.id)
+                    )
+                    .scalars()
+                    .all()
+                )
+                position = {e.id: str(i) for i, e in enumerate(events)}
+
+                def key(raw: str, request_id: int = request.id, position: Any = position) -> str:
+                    owner, _, rest = raw.partition(":")
+                    assert owner == str(request_id)
+                    kind, _, event_id = rest.rpartition(":")
+                    return f"{kind}:event {position[int(event_id)]}" if kind else rest
+
+                item["events"] = [
+                    plain((e.from_state, e.to_state, e.command, e.actor, e.channel, e.reason))
+                    for e in events
+                ]
+                entries = session.execute(
+                    select(models.AuditEntry)
+                    .where(models.AuditEntry.entity_id == request.reference)
+                    .order_by(models.AuditEntry.id)
+                ).scalars()
+                item["audit"] = [
+                    plain((a.actor, a.action, a.entity, a.details, a.at)) for a in entries
+                ]
+                rows = session.execute(
+                    select(models.OutboxRow)
+                    .where(models.OutboxRow.request_id == request.id)
+                    .order_by(models.OutboxRow.id)
+                ).scalars()
+                item["outbox"] = [
+                    plain(
+                        (
+                            r.step,
+                            key(r.idempotency_key),
+                            r.status,
+                            r.payload.get("notice"),
+                            r.payload.get("to_masked"),
+                            vault.decrypt(r.payload["text_enc"]) if "text_enc" in r.payload else "",
+                            vault.decrypt(r.payload["to_enc"]) == line.msisdn
+                            if "to_enc" in r.payload
+                            else None,
+                        )
+                    )
+                    for r in rows
+                ]
+            out.append(item)
+        return out
+
+
+def _submit_all(app: App, reference: str, each: bool) -> None:
+    module = submission_each if each else submission
+    while True:
+        with app.sessions.begin() as session:
+            batch = batches.get_batch(session, LOADER, reference)
+            if module.submit_chunk(session, app.deps, batch, limit=4) == 0:
+                return
+
+
+def test_a_chunk_submitted_as_a_set_equals_one_card_at_a_time(app: App) -> None:
+    one, two = _two_batches(app)
+
+    _submit_all(app, one, each=True)
+    _submit_all(app, two, each=False)
+
+    each, batched = _snapshot(app, one), _snapshot(app, two)
+    assert batched == each
+    states = [(c["state"], c.get("request", "")) for c in batched[1:]]
+    assert [s for s, _ in states] == ["submitted"] * 4 + ["failed", "submitted"]
+    assert batched[5]["error"] == "open_request_exists"
+    statuses = [re.search(r"'status': '(\w+)'", r).group(1) for _, r in states if r]  # type: ignore[union-attr]
+    assert statuses == ["approved", "scheduled", "under_review", "needs_action", "approved"]
+    with app.sessions() as session:
+        assert audit.verify_chain(session).first_broken_id is None
+
+
+def test_a_crash_mid_run_loses_nothing_and_submits_no_card_twice(app: App) -> None:
+    _, reference = _two_batches(app)
+
+    with app.sessions() as session:  # a chunk dies before commit
+        batch = batches.get_batch(session, LOADER, reference)
+        assert submission.submit_chunk(session, app.deps, batch, limit=3) == 3
+        session.rollback()
+    with app.sessions.begin() as session:
+        batch = batches.get_batch(session, LOADER, reference)
+        assert submission.remaining(session, batch) == 6
+        assert submission.submit_chunk(session, app.deps, batch, limit=2) == 2
+    _submit_all(app, reference, each=False)
+
+    with app.sessions() as session:
+        requests = (
+            session.execute(
+                select(models.ClosureRequest.line_id).where(models.ClosureRequest.channel == "bulk")
+            )
+            .scalars()
+            .all()
+        )
+        assert len(requests) == len(set(requests)) == 5
+        keys = session.execute(select(models.OutboxRow.idempotency_key)).scalars().all()
+        assert len(keys) == len(set(keys))
+        assert audit.verify_chain(session).first_broken_id is None
+        assert batches.get_batch(session, LOADER, reference).status == "done"
+
+
+def test_a_chunk_repeated_under_the_same_keys_answers_with_its_first_requests(app: App) -> None:
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "cn")
+        lines = [make_line(session, app.deps, operator, kind="data-only") for _ in range(3)]
+        spec = BatchSpec(
+            actor=Actor(Role.ADMIN, "ops", Channel.BULK, operator_id=operator.id),
+            operator_id=operator.id,
+            given=ClosureInput(alternate_contact="it@acme.example"),
+        )
+        cards = [CardIn(line.id, f"k{line.id}") for line in lines]
+    with app.sessions.begin() as session:
+        first = submit_batch(session, app.deps, spec, cards)
+    with app.sessions.begin() as session:
+        again = submit_batch(session, app.deps, spec, cards)
+
+    assert [o.created for o in first] == [True] * 3
+    assert [(o.request_id, o.created) for o in again] == [(o.request_id, False) for o in first]
+    with app.sessions() as session:
+        assert len(session.execute(select(models.ClosureRequest.id)).all()) == 3
+
+
+def test_references_that_clash_are_drawn_again_without_failing_a_card(app: App) -> None:
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "cn")
+        lines = [make_line(session, app.deps, operator, kind="data-only") for _ in range(3)]
+        spec = BatchSpec(
+            actor=Actor(Role.ADMIN, "ops", Channel.BULK, operator_id=operator.id),
+            operator_id=operator.id,
+            given=ClosureInput(alternate_contact="it@acme.example"),
+        )
+    bodies = iter([c * 9 for c in "AABACD"])
+    with app.sessions.begin() as session:
+        first = submit_batch(
+            session, app.deps, spec, [CardIn(lines[0].id)], draw_reference=lambda: next(bodies)
+        )
+        rest = submit_batch(
+            session,
+            app.deps,
+            spec,
+            [CardIn(line.id) for line in lines[1:]],
+            draw_reference=lambda: next(bodies),
+        )
+    references = [o.reference for o in first + rest]
+    assert None not in references and len(set(references)) == 3
+
+
+def _count_statements(app: App, reference: str, limit: int) -> int:
+    counted = 0
+
+    def count(*_: Any) -> None:
+        nonlocal counted
+        counted += 1
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    try:
+        with app.sessions.begin() as session:
+            batch = batches.get_batch(session, LOADER, reference)
+            assert submission.submit_chunk(session, app.deps, batch, limit=limit) == limit
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+    return counted
+
+
+def test_the_statements_of_a_chunk_do_not_grow_with_its_cards(app: App) -> None:
+    one, two = _two_batches(app)
+
+    assert _count_statements(app, one, 2) == _count_statements(app, two, 5)
