@@ -5,15 +5,21 @@ crash without submitting a card twice, and its statement count does not grow wit
 from __future__ import annotations
 
 import re
+from collections import Counter
 from datetime import date
 from typing import Any
 
+import pytest
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
+from lineclose.cli.bulk import run_close
 from lineclose.db import audit, models
 from lineclose.db.models_fleet import FleetBatch, FleetBatchLine
+from lineclose.domain.facts import IdentityMethod
 from lineclose.domain.identifiers import mask_contact, mask_msisdn
+from lineclose.errors import LinecloseError
 from lineclose.services.closure.batch_plan import BatchSpec, CardIn
 from lineclose.services.closure.batch_submit import submit_batch
 from lineclose.services.closure.input import ClosureInput
@@ -21,6 +27,7 @@ from lineclose.services.closure.submit import submit
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.fleet import batches, submission, submission_each
 from lineclose.services.fleet.rows import parse_rows
+from lineclose.services.identity import IdentityEvidence
 from tests.factories import make_line, make_operator
 
 LOADER = Actor(Role.AGENT, "loader", Channel.BULK)
@@ -97,10 +104,91 @@ def _two_batches(app: App) -> tuple[str, str]:
     return one, two
 
 
-def _snapshot(app: App, reference: str) -> list[Any]:
-    """Everything a batch's submission wrote, per card in file order, with what differs by
-    nature between two batches (ids, references, numbers, ciphertexts) replaced by placeholders."""
+def _request_snapshot(
+    app: App, session: Session, request: models.ClosureRequest, names: dict[str, str]
+) -> dict[str, Any]:
+    """What one request's submission wrote, with what differs by nature between two requests
+    (ids, references, numbers, ciphertexts) replaced by placeholders."""
     vault = app.deps.vault
+    line = session.get(models.Line, request.line_id)
+    assert line is not None
+    names = {
+        request.reference: "<ref>",
+        **names,
+        line.msisdn: "<msisdn>",
+        mask_msisdn(line.msisdn): "<number>",
+        mask_contact(line.msisdn): "<number>",
+    }
+
+    def plain(value: Any) -> str:
+        text = str(value)
+        for raw, placeholder in names.items():
+            text = text.replace(raw, placeholder)
+        return re.sub(r"'bill_id': \d+", "'bill_id': <bill>", text)
+
+    columns = {
+        c.name: getattr(request, c.key)
+        for c in models.ClosureRequest.__table__.columns
+        if c.name not in ("id", "reference", "line_id", "version", "payload_digest")
+        and not c.name.endswith("_enc")
+    }
+    events = (
+        session.execute(
+            select(models.RequestEvent)
+            .where(models.RequestEvent.request_id == request.id)
+            .order_by(models.RequestEvent.id)
+        )
+        .scalars()
+        .all()
+    )
+    position = {e.id: str(i) for i, e in enumerate(events)}
+
+    def key(raw: str) -> str:
+        owner, _, rest = raw.partition(":")
+        assert owner == str(request.id)
+        kind, _, event_id = rest.rpartition(":")
+        return f"{kind}:event {position[int(event_id)]}" if kind else rest
+
+    entries = session.execute(
+        select(models.AuditEntry)
+        .where(models.AuditEntry.entity_id == request.reference)
+        .order_by(models.AuditEntry.id)
+    ).scalars()
+    rows = session.execute(
+        select(models.OutboxRow)
+        .where(models.OutboxRow.request_id == request.id)
+        .order_by(models.OutboxRow.id)
+    ).scalars()
+    return {
+        "request": plain(columns),
+        "contact": request.alternate_contact_enc and vault.decrypt(request.alternate_contact_enc),
+        "account": request.refund_account_enc and vault.decrypt(request.refund_account_enc),
+        "events": [
+            plain((e.from_state, e.to_state, e.command, e.actor, e.channel, e.reason))
+            for e in events
+        ],
+        "audit": [plain((a.actor, a.action, a.entity, a.details, a.at)) for a in entries],
+        "outbox": [
+            plain(
+                (
+                    r.step,
+                    key(r.idempotency_key),
+                    r.status,
+                    r.payload.get("notice"),
+                    r.payload.get("to_masked"),
+                    vault.decrypt(r.payload["text_enc"]) if "text_enc" in r.payload else "",
+                    vault.decrypt(r.payload["to_enc"]) == line.msisdn
+                    if "to_enc" in r.payload
+                    else None,
+                )
+            )
+            for r in rows
+        ],
+    }
+
+
+def _snapshot(app: App, reference: str) -> list[Any]:
+    """Everything a batch's submission wrote, per card in file order."""
     with app.sessions() as session:
         batch = session.execute(
             select(FleetBatch).where(FleetBatch.reference == reference)
@@ -115,81 +203,7 @@ def _snapshot(app: App, reference: str) -> list[Any]:
             item: dict[str, Any] = {"state": card.state, "error": card.error}
             request = session.get(models.ClosureRequest, card.request_id or 0)
             if request is not None:
-                line = session.get(models.Line, request.line_id)
-                assert line is not None
-                names = {
-                    request.reference: "<ref>",
-                    batch.reference: "<batch>",
-                    mask_msisdn(line.msisdn): "<number>",
-                    mask_contact(line.msisdn): "<number>",
-                }
-
-                def plain(value: Any, names: dict[str, str] = names) -> str:
-                    text = str(value)
-                    for raw, placeholder in names.items():
-                        text = text.replace(raw, placeholder)
-                    text = re.sub(r"'bill_id': \d+", "'bill_id': <bill>", text)
-                    return text
-
-                columns = {
-                    c.name: getattr(request, c.key)
-                    for c in models.ClosureRequest.__table__.columns
-                    if c.name not in ("id", "reference", "line_id", "version", "payload_digest")
-                    and not c.name.endswith("_enc")
-                }
-                item["request"] = plain(columns)
-                item["contact"] = vault.decrypt(request.alternate_contact_enc or "")
-                item["account"] = vault.decrypt(request.refund_account_enc or "")
-                events = (
-                    session.execute(
-                        select(models.RequestEvent)
-                        .where(models.RequestEvent.request_id == request.id)
-                        .order_by(models.RequestEvent.id)
-                    )
-                    .scalars()
-                    .all()
-                )
-                position = {e.id: str(i) for i, e in enumerate(events)}
-
-                def key(raw: str, request_id: int = request.id, position: Any = position) -> str:
-                    owner, _, rest = raw.partition(":")
-                    assert owner == str(request_id)
-                    kind, _, event_id = rest.rpartition(":")
-                    return f"{kind}:event {position[int(event_id)]}" if kind else rest
-
-                item["events"] = [
-                    plain((e.from_state, e.to_state, e.command, e.actor, e.channel, e.reason))
-                    for e in events
-                ]
-                entries = session.execute(
-                    select(models.AuditEntry)
-                    .where(models.AuditEntry.entity_id == request.reference)
-                    .order_by(models.AuditEntry.id)
-                ).scalars()
-                item["audit"] = [
-                    plain((a.actor, a.action, a.entity, a.details, a.at)) for a in entries
-                ]
-                rows = session.execute(
-                    select(models.OutboxRow)
-                    .where(models.OutboxRow.request_id == request.id)
-                    .order_by(models.OutboxRow.id)
-                ).scalars()
-                item["outbox"] = [
-                    plain(
-                        (
-                            r.step,
-                            key(r.idempotency_key),
-                            r.status,
-                            r.payload.get("notice"),
-                            r.payload.get("to_masked"),
-                            vault.decrypt(r.payload["text_enc"]) if "text_enc" in r.payload else "",
-                            vault.decrypt(r.payload["to_enc"]) == line.msisdn
-                            if "to_enc" in r.payload
-                            else None,
-                        )
-                    )
-                    for r in rows
-                ]
+                item.update(_request_snapshot(app, session, request, {batch.reference: "<batch>"}))
             out.append(item)
         return out
 
@@ -315,3 +329,74 @@ def test_the_statements_of_a_chunk_do_not_grow_with_its_cards(app: App) -> None:
     one, two = _two_batches(app)
 
     assert _count_statements(app, one, 2) == _count_statements(app, two, 5)
+
+
+def _account_fleet(app: App, operator: models.Operator, fleet: str) -> list[models.Line]:
+    """A fleet account: clean cards, one with an unpaid bill, one with a refund to pay."""
+    with app.sessions.begin() as session:
+        session.add(operator)
+        lines = [
+            make_line(
+                session,
+                app.deps,
+                operator,
+                kind="data-only",
+                fleet_account=fleet,
+                paid_credit_minor=500 if n == 2 else 0,
+                unpaid_bills=[(1_500, date(2026, 11, 1))] if n == 1 else [],
+            )
+            for n in range(4)
+        ]
+        session.expunge_all()
+        return lines
+
+
+def _close_each(app: App, operator_id: int, fleet: str, lines: list[models.Line]) -> Counter[str]:
+    """`lineclose bulk close` as it was: one `closure.submit` per line, each committed alone."""
+    actor = Actor(Role.ADMIN, "ops", Channel.BULK, operator_id=operator_id)
+    given = ClosureInput(
+        alternate_contact="it@acme.example",
+        identity=(IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN),),
+    )
+    outcome: Counter[str] = Counter()
+    for line in lines:
+        try:
+            with app.sessions.begin() as session:
+                request = submit(
+                    session, app.deps, actor, line.msisdn, given, f"bulk:{fleet}:{line.msisdn}"
+                ).request
+                outcome[request.status] += 1
+        except LinecloseError as exc:
+            outcome[exc.code] += 1
+    return outcome
+
+
+@pytest.mark.parametrize("auto", [False, True], ids=["reviewed", "auto-approved"])
+def test_bulk_close_of_a_fleet_account_equals_one_line_at_a_time(app: App, auto: bool) -> None:
+    policy = {"enabled": True, "identity_methods": ["id_document_seen"]} if auto else {}
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "cn", auto_approval=policy)
+        code, operator_id = operator.code, operator.id
+        session.expunge_all()
+    each_lines = _account_fleet(app, operator, "ONE")
+    set_lines = _account_fleet(app, operator, "TWO")
+
+    each = _close_each(app, operator_id, "ONE", each_lines)
+    batched = run_close(app, code, "TWO", None, "it@acme.example", "ops")
+
+    assert batched == each
+    assert each["refund_account_required"] == 1
+    assert run_close(app, code, "TWO", None, "it@acme.example", "ops") == batched  # replayed
+    with app.sessions() as session:
+
+        def snapshot(lines: list[models.Line], fleet: str) -> list[Any]:
+            out = []
+            for line in lines:
+                request = session.execute(
+                    select(models.ClosureRequest).where(models.ClosureRequest.line_id == line.id)
+                ).scalar_one_or_none()
+                out.append(request and _request_snapshot(app, session, request, {fleet: "<fleet>"}))
+            return out
+
+        assert snapshot(set_lines, "TWO") == snapshot(each_lines, "ONE")
+        assert audit.verify_chain(session).first_broken_id is None
