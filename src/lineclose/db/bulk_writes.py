@@ -1,8 +1,8 @@
 """Writing many rows at once, each database on its fast path.
 
-Inserts whose ids the caller needs draw the ids first, in one statement, then go like the others
-as one DBAPI `executemany` (psycopg pipelines it on PostgreSQL, sqlite3 runs it in
-the open transaction). Updates by primary key are one `executemany` of `UPDATE .. WHERE id = ?`.
+Inserts whose ids the caller needs draw the ids first, in one statement, then go like the
+others: `COPY .. FROM STDIN` on PostgreSQL, one DBAPI `executemany` in the open transaction on
+SQLite. Updates by primary key are one `executemany` of `UPDATE .. WHERE id = ?`.
 """
 
 from __future__ import annotations
@@ -46,15 +46,41 @@ def insert_returning_ids(
     else:
         last = session.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
         ids = list(range(int(last) + 1, int(last) + 1 + count))
-    session.execute(insert(table), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    insert_rows(session, entity, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
     return [int(i) for i in ids]
 
 
 def insert_rows(
     session: Session, entity: type[DeclarativeBase], rows: Sequence[dict[str, Any]]
 ) -> None:
-    if rows:
+    """One executemany on SQLite; `COPY .. FROM STDIN` on PostgreSQL."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        _copy(session, _table(entity), rows)
+    else:
         session.execute(insert(_table(entity)), list(rows))
+
+
+def _copy(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows streamed with COPY in the session's transaction, each value bound as SQLAlchemy
+    binds it (UTC datetimes, JSON documents); None is SQL NULL."""
+    connection = session.connection()
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
+    quote = dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(
+                [
+                    None if (value := row[name]) is None else process(value) if process else value
+                    for name, process in zip(names, processors, strict=True)
+                ]
+            )
 
 
 def update_by_id(

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from lineclose.domain.approvals import needs_second_approver
@@ -145,12 +146,9 @@ def plan_card(
         raise ctx.refused_account
     contact = None
     if spec.given.alternate_contact:
-        try:
-            contact = validate_alternate_contact(spec.given.alternate_contact, facts.msisdn)
-        except InvalidIdentifier as refused:
-            raise InvalidInput(
-                str(refused), code=f"invalid_{refused.field}", field=refused.field
-            ) from refused
+        contact, refused = _checked_contact(spec.given.alternate_contact, facts.msisdn)
+        if refused is not None:
+            raise InvalidInput(str(refused), code=f"invalid_{refused.field}", field=refused.field)
     if ctx.refused_identity is not None:
         raise ctx.refused_identity
     methods = set(ctx.methods)
@@ -202,6 +200,20 @@ def plan_card(
     if spec.approver is not None and plan.status == RequestState.UNDER_REVIEW.value:
         _approve(ctx, spec, plan, result)
     return plan
+
+
+def _checked_contact(raw: str, msisdn: str) -> tuple[str | None, InvalidIdentifier | None]:
+    """The alternate contact checked for this line; an e-mail address does not depend on the
+    line, so a batch checks it once."""
+    return _contact(raw, "" if "@" in raw else msisdn)
+
+
+@lru_cache(maxsize=64)
+def _contact(raw: str, msisdn: str) -> tuple[str | None, InvalidIdentifier | None]:
+    try:
+        return validate_alternate_contact(raw, msisdn), None
+    except InvalidIdentifier as refused:
+        return None, refused
 
 
 def _route(ctx: Context, plan: Plan, facts: LineFacts, methods: set[IdentityMethod]) -> Eligibility:

@@ -67,7 +67,7 @@ def write_plans(session: Session, deps: Deps, ctx: Context, plans: list[Plan]) -
             steps.append(
                 _step(
                     request_id,
-                    Step.SEND_SMS,
+                    Step.SEND_SMS.value,
                     f"{request_id}:notice:{notice.notice}:{event_id}",
                     {
                         "to_enc": vault.encrypt(plan.msisdn),
@@ -79,8 +79,8 @@ def write_plans(session: Session, deps: Deps, ctx: Context, plans: list[Plan]) -
                 )
             )
         if plan.begin_execution:
-            key = f"{request_id}:{Step.BEGIN_EXECUTION}"
-            steps.append(_step(request_id, Step.BEGIN_EXECUTION, key, {}, now))
+            step = Step.BEGIN_EXECUTION.value
+            steps.append(_step(request_id, step, f"{request_id}:{step}", {}, now))
         first_event += len(plan.events)
     insert_rows(session, models.OutboxRow, steps)
     for plan in plans:
