@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
@@ -25,9 +25,10 @@ from lineclose.services.closure.batch_submit import submit_batch
 from lineclose.services.closure.input import ClosureInput
 from lineclose.services.closure.submit import submit
 from lineclose.services.context import Actor, Channel, Role
-from lineclose.services.fleet import batches, submission, submission_each
+from lineclose.services.fleet import account_close, batches, submission, submission_each
 from lineclose.services.fleet.rows import parse_rows
 from lineclose.services.identity import IdentityEvidence
+from lineclose.services.seed import iccid
 from tests.factories import make_line, make_operator
 
 LOADER = Actor(Role.AGENT, "loader", Channel.BULK)
@@ -400,3 +401,63 @@ def test_bulk_close_of_a_fleet_account_equals_one_line_at_a_time(app: App, auto:
 
         assert snapshot(set_lines, "TWO") == snapshot(each_lines, "ONE")
         assert audit.verify_chain(session).first_broken_id is None
+
+
+def _many_lines(app: App, count: int) -> tuple[int, list[tuple[int, str]]]:
+    """An operator with `count` data cards of a fleet account, inserted at once."""
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "cn")
+        first = make_line(session, app.deps, operator, kind="data-only", fleet_account="MANY")
+        session.execute(
+            insert(models.Line),
+            [
+                {
+                    "operator_id": operator.id,
+                    "subscriber_id": first.subscriber_id,
+                    "msisdn": f"+86147{n:08d}",
+                    "iccid": iccid(500_000 + n),
+                    "imsi": f"46004{n:010d}",
+                    "kind": "data-only",
+                    "payment": "prepaid",
+                    "status": "active",
+                    "currency": "CNY",
+                    "fleet_account": "MANY",
+                    "activated_on": date(2024, 1, 1),
+                }
+                for n in range(1, count)
+            ],
+        )
+        return operator.id, account_close.active_lines(session, operator.id, "MANY")
+
+
+def test_a_chunk_of_thousands_takes_the_statements_of_a_few_and_its_audit_chains(
+    app: App,
+) -> None:
+    operator_id, lines = _many_lines(app, 1_205)
+    actor = Actor(Role.ADMIN, "ops", Channel.BULK, operator_id=operator_id)
+    spec = account_close.account_spec(actor, operator_id, None, "it@acme.example")
+    counted: list[int] = []
+
+    def submit(chunk: list[tuple[int, str]]) -> Counter[str]:
+        count = [0]
+
+        def one(*_: Any) -> None:
+            count[0] += 1
+
+        event.listen(app.engine, "before_cursor_execute", one)
+        try:
+            with app.sessions.begin() as session:
+                return account_close.submit_lines(session, app.deps, spec, "MANY", chunk)
+        finally:
+            event.remove(app.engine, "before_cursor_execute", one)
+            counted.append(count[0])
+
+    assert submit(lines[:5]) == Counter({"under_review": 5})
+    assert submit(lines[5:]) == Counter({"under_review": 1_200})
+
+    assert counted[0] == counted[1]
+    with app.sessions() as session:
+        report = audit.verify_chain(session)
+        assert report.first_broken_id is None
+        events = session.execute(select(func.count()).select_from(models.RequestEvent)).scalar()
+        assert report.checked == events == 1_205 * 2
