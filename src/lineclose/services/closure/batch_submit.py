@@ -42,6 +42,9 @@ from lineclose.services.lines import calendar_for, local_today, profile_of
 __all__ = ["BatchSpec", "CardIn", "CardOutcome", "submit_batch"]
 
 _DONE = (RequestState.CLOSED.value, RequestState.WITHDRAWN.value)
+# A line row is `services.bulk`'s columns (what its facts are built from), then these two.
+_OPERATOR = len(_LINE_COLUMNS)
+_LANGUAGE = _OPERATOR + 1
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ def submit_batch(
         key = _stored_key(spec, card)
         line = by_id.get(card.line_id)
         try:
-            if line is None or line[14] != spec.operator_id:
+            if line is None or line[_OPERATOR] != spec.operator_id:
                 raise _unknown(line[1] if line else "")
             earlier = replayed.get(key) if key else None
             if earlier is not None:
@@ -159,9 +162,9 @@ def submit_batch(
                 raise LinecloseError(
                     "this line already has an open closure request", code="open_request_exists"
                 )
-            if line[4] == LineStatus.CLOSED.value:
+            if line[_LINE_COLUMNS.index(models.Line.status)] == LineStatus.CLOSED.value:
                 raise LinecloseError("this line is already closed", code="line_closed")
-            language = line[15]
+            language = line[_LANGUAGE]
             locale = language if language in SUPPORTED_LOCALES else ctx.profile.locale
             plan = plan_card(ctx, spec, facts[card.line_id], card, locale)
             plan.request["idempotency_key"] = key
