@@ -112,7 +112,7 @@ def present(
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(wanted), _IN_PAGE):
         page = wanted[start : start + _IN_PAGE]
-        found.extend(
-            tuple(r) for r in session.execute(select(column, *more).where(column.in_(page)))
-        )
+        # One expanding parameter: the values are sent as they are, not coerced one by one.
+        statement = select(column, *more).where(column.in_(bindparam("values", expanding=True)))
+        found.extend(tuple(r) for r in session.execute(statement, {"values": page}))
     return found

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -44,6 +44,7 @@ __all__ = ["BatchSpec", "CardIn", "CardOutcome", "submit_batch"]
 _DONE = (RequestState.CLOSED.value, RequestState.WITHDRAWN.value)
 # A line row is `services.bulk`'s columns (what its facts are built from), then these two.
 _OPERATOR = len(_LINE_COLUMNS)
+_STATUS = next(i for i, c in enumerate(_LINE_COLUMNS) if c is models.Line.status)
 _LANGUAGE = _OPERATOR + 1
 
 
@@ -125,8 +126,9 @@ def submit_batch(
         session.execute(
             select(*_LINE_COLUMNS, models.Line.operator_id, models.Subscriber.language)
             .outerjoin(models.Subscriber, models.Subscriber.id == models.Line.subscriber_id)
-            .where(models.Line.id.in_(ids))
-            .order_by(models.Line.id)
+            .where(models.Line.id.in_(bindparam("ids", expanding=True)))
+            .order_by(models.Line.id),
+            {"ids": ids},
         )
     )
     chunk_facts = _facts_of_chunk(session, lines, ids[0], ids[-1]) if lines else iter(())
@@ -162,7 +164,7 @@ def submit_batch(
                 raise LinecloseError(
                     "this line already has an open closure request", code="open_request_exists"
                 )
-            if line[_LINE_COLUMNS.index(models.Line.status)] == LineStatus.CLOSED.value:
+            if line[_STATUS] == LineStatus.CLOSED.value:
                 raise LinecloseError("this line is already closed", code="line_closed")
             language = line[_LANGUAGE]
             locale = language if language in SUPPORTED_LOCALES else ctx.profile.locale
