@@ -14,17 +14,11 @@ from rich.table import Table
 from lineclose.bootstrap import App, bootstrap
 from lineclose.cli.fleet_file import close_from_file
 from lineclose.config import Settings
-from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import LinecloseError
 from lineclose.services.bulk import bulk_precheck
-from lineclose.services.closure import ClosureInput, submit
 from lineclose.services.context import Actor, Channel, Role
-from lineclose.services.identity import IdentityEvidence
-from lineclose.services.reads.bulk_lines import (
-    active_fleet_numbers,
-    lines_in_service,
-    operator_by_code,
-)
+from lineclose.services.fleet import account_close
+from lineclose.services.reads.bulk_lines import lines_in_service, operator_by_code
 
 bulk_app = typer.Typer(help="Precheck and close many lines at once.", no_args_is_help=True)
 console = Console()
@@ -50,29 +44,20 @@ def run_close(
     alternate_contact: str,
     requested_by: str,
 ) -> Counter[str]:
-    """Submit a closure for every line of a fleet, each on its own; one refusal stops none."""
+    """Submit a closure for every line of a fleet, a chunk per transaction; one refusal stops none."""
     with app.sessions() as session:
         operator_id = operator_by_code(session, operator_code).id
-        msisdns = active_fleet_numbers(session, operator_id, fleet)
+        lines = account_close.active_lines(session, operator_id, fleet)
     actor = Actor(Role.ADMIN, requested_by, Channel.BULK, operator_id=operator_id)
-    given = ClosureInput(
-        refund_account=refund_account,
-        alternate_contact=alternate_contact,
-        identity=(IdentityEvidence(IdentityMethod.ID_DOCUMENT_SEEN),),
-    )
+    spec = account_close.account_spec(actor, operator_id, refund_account, alternate_contact)
     outcome: Counter[str] = Counter()
     with Progress(console=console) as progress:
-        task = progress.add_task("submitting", total=len(msisdns))
-        for msisdn in msisdns:
-            try:
-                with app.sessions.begin() as session:
-                    submitted = submit(
-                        session, app.deps, actor, msisdn, given, f"bulk:{fleet}:{msisdn}"
-                    )
-                    outcome[submitted.request.status] += 1
-            except LinecloseError as exc:
-                outcome[exc.code] += 1
-            progress.advance(task)
+        task = progress.add_task("submitting", total=len(lines))
+        for start in range(0, len(lines), account_close.CHUNK):
+            chunk = lines[start : start + account_close.CHUNK]
+            with app.sessions.begin() as session:
+                outcome.update(account_close.submit_lines(session, app.deps, spec, fleet, chunk))
+            progress.advance(task, len(chunk))
     return outcome
 
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session, SessionTransaction
 
+from lineclose.db.bulk_writes import insert_rows
 from lineclose.db.models import AuditEntry
 
 GENESIS = "0" * 64
@@ -106,7 +107,8 @@ def _chain_at_commit(session: Session) -> None:
         )
         rows.append({**entry, "prev_hash": prev, "hash": digest})
         prev = digest
-    session.connection().execute(insert(AuditEntry), rows)  # Core: no ORM bookkeeping
+    # COPY on PostgreSQL (ids drawn in row order, under the lock), executemany on SQLite.
+    insert_rows(session, AuditEntry, rows)
 
 
 @event.listens_for(Session, "after_transaction_end")

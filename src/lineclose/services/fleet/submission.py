@@ -1,110 +1,97 @@
-"""Approved cards of a fleet batch become closure requests, a chunk per transaction.
+"""Approved cards of a fleet batch become closure requests, a chunk of thousands per transaction.
 
 Each card's request records the batch's fleet authorisation as its identity (never a document
 "seen" per card), its notices after closure go to the authorised contact, and the batch's
 approval stands for the review: a request that reaches review is approved under the batch, naming
-its reviewer, unless its refund needs a second approver. A card refused on submission
-is marked failed with the refusal's code; the others go on. Resuming is picking the next
-approved cards: a chunk that did not commit left its cards approved.
+its reviewer, unless its refund needs a second approver. A card refused on submission is marked
+failed with the refusal's code; the others go on. The chunk is submitted set-based
+(`closure.batch_submit`: a few statements per chunk, not per card) and its batch lines updated
+in the same transaction, so resuming is picking the next approved cards: a chunk that did not
+commit left its cards approved, and one that did left none. `submission_each` is the same
+submission one card at a time, kept as the reference the set-based path is tested against.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from lineclose.db import models
+from lineclose.db.bulk_writes import update_by_id
 from lineclose.db.models_fleet import FleetBatch, FleetBatchLine
-from lineclose.domain.facts import IdentityMethod
-from lineclose.domain.states import RequestState
-from lineclose.errors import LinecloseError
-from lineclose.services import closure
+from lineclose.services.closure.batch_plan import BatchSpec, CardIn
+from lineclose.services.closure.batch_submit import submit_batch
+from lineclose.services.closure.input import ClosureInput
 from lineclose.services.context import Actor, Channel, Deps, Role
 from lineclose.services.fleet.batches import get_batch
-from lineclose.services.sms_keywords.closing import withdraw_superseded_notices
 
-CHUNK = 200
+CHUNK = 2_000
 
 
 def remaining(session: Session, batch: FleetBatch) -> int:
-    return len(
+    return int(
         session.execute(
-            select(FleetBatchLine.id).where(
+            select(func.count()).where(
                 FleetBatchLine.batch_id == batch.id, FleetBatchLine.state == "approved"
             )
-        ).all()
+        ).scalar_one()
+    )
+
+
+def batch_spec(deps: Deps, batch: FleetBatch) -> BatchSpec:
+    """How a batch's cards are submitted: under its fleet authorisation, notices to its
+    authorised contact, approved under its review."""
+    contact = deps.vault.decrypt(batch.authorised_contact_enc)
+    account = deps.vault.decrypt(batch.refund_account_enc) if batch.refund_account_enc else None
+    return BatchSpec(
+        actor=Actor(
+            Role.AGENT, f"fleet:{batch.reference}", Channel.BULK, operator_id=batch.operator_id
+        ),
+        operator_id=batch.operator_id,
+        given=ClosureInput(refund_account=account, alternate_contact=contact),
+        fleet_authorisation=True,
+        quiet_intake=True,
+        approver=Actor(
+            Role.REVIEWER, f"batch:{batch.reference}", Channel.BULK, operator_id=batch.operator_id
+        ),
+        note=f"fleet batch {batch.reference} approved by {batch.decided_by}",
     )
 
 
 def submit_chunk(session: Session, deps: Deps, batch: FleetBatch, limit: int = CHUNK) -> int:
     """Submit up to `limit` approved cards; returns how many were handled (0: none left)."""
-    cards = list(
-        session.execute(
-            select(FleetBatchLine)
-            .where(FleetBatchLine.batch_id == batch.id, FleetBatchLine.state == "approved")
-            .order_by(FleetBatchLine.row_number)
-            .limit(limit)
-        ).scalars()
+    line = FleetBatchLine
+    cards = session.execute(
+        select(line.id, line.line_id, line.row_number, line.requested_date)
+        .where(line.batch_id == batch.id, line.state == "approved")
+        .order_by(line.row_number)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not cards:
+        return 0
+    outcomes = submit_batch(
+        session,
+        deps,
+        batch_spec(deps, batch),
+        [CardIn(c.line_id, f"{batch.reference}:{c.row_number}", c.requested_date) for c in cards],
     )
-    actor = Actor(
-        Role.AGENT, f"fleet:{batch.reference}", Channel.BULK, operator_id=batch.operator_id
+    update_by_id(
+        session,
+        FleetBatchLine,
+        [
+            {
+                "id": card.id,
+                "state": "failed" if outcome.error else "submitted",
+                "request_id": outcome.request_id,
+                "error": outcome.error[:200] if outcome.error else None,
+            }
+            for card, outcome in zip(cards, outcomes, strict=True)
+        ],
     )
-    contact = deps.vault.decrypt(batch.authorised_contact_enc)
-    account = deps.vault.decrypt(batch.refund_account_enc) if batch.refund_account_enc else None
-    for card in cards:
-        given = closure.ClosureInput(
-            refund_account=account,
-            alternate_contact=contact,
-            requested_date=card.requested_date,
-        )
-        try:
-            with session.begin_nested():
-                card.request_id = _submit_card(session, deps, actor, batch, card, given)
-                card.state = "submitted"
-        except LinecloseError as exc:
-            card.state = "failed"
-            card.error = exc.code[:200]
-    if cards and remaining(session, batch) == 0:
+    if remaining(session, batch) == 0:
         batch.status = "done"
         batch.updated_at = deps.clock.now()
     return len(cards)
-
-
-def _submit_card(
-    session: Session,
-    deps: Deps,
-    actor: Actor,
-    batch: FleetBatch,
-    card: FleetBatchLine,
-    given: closure.ClosureInput,
-) -> int:
-    line = session.get(models.Line, card.line_id)
-    assert line is not None
-    since = deps.clock.now()
-    request = closure.submit(
-        session, deps, actor, line.msisdn, given, f"{batch.reference}:{card.row_number}"
-    ).request
-    if request.status == RequestState.NEEDS_ACTION.value and any(
-        b.get("code") == "IDENTITY_NOT_VERIFIED" for b in request.blockers or []
-    ):
-        request.identity_methods = sorted(
-            {*request.identity_methods, IdentityMethod.FLEET_AUTHORISATION.value}
-        )
-        closure.resubmit(session, deps, actor, request.reference, given)
-    withdraw_superseded_notices(session, request, since)
-    if request.status == RequestState.UNDER_REVIEW.value:
-        # The batch's review stands for each card's: recorded under the batch, naming its decider.
-        approver = Actor(
-            Role.REVIEWER, f"batch:{batch.reference}", Channel.BULK, operator_id=batch.operator_id
-        )
-        closure.approve(
-            session,
-            deps,
-            approver,
-            request.reference,
-            note=f"fleet batch {batch.reference} approved by {batch.decided_by}",
-        )
-    return request.id
 
 
 def submit_next(
