@@ -181,6 +181,16 @@ def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColum
     )
 
 
+def facts_of_lines(session: Session, lines: Sequence[Any]) -> list[f.LineFacts]:
+    """Each line's facts, as the single-line precheck reads them, for rows that begin with
+    `_LINE_COLUMNS` (ordered by id; further columns are the caller's)."""
+    if not lines:
+        return []
+    width = len(_LINE_COLUMNS)
+    columns = _columns_of_chunk(session.connection(), [row[:width] for row in lines])
+    return [columns.line(i) for i in range(len(lines))]
+
+
 class _Chunk:
     """A chunk's facts and what it was evaluated under, for the few verdicts asked in full."""
 

@@ -30,7 +30,7 @@ from lineclose.domain.policies import AutoApprovalPolicy
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError
 from lineclose.i18n import SUPPORTED_LOCALES
-from lineclose.services.bulk import _LINE_COLUMNS, _facts_of_chunk
+from lineclose.services.bulk import _LINE_COLUMNS, facts_of_lines
 from lineclose.services.closure.batch_plan import BatchSpec, CardIn, Context, Plan, plan_card
 from lineclose.services.closure.batch_rows import write_plans
 from lineclose.services.closure.references import BodySource, new_reference, secure_body
@@ -131,7 +131,7 @@ def submit_batch(
             {"ids": ids},
         )
     )
-    chunk_facts = _facts_of_chunk(session, lines, ids[0], ids[-1]) if lines else iter(())
+    chunk_facts = facts_of_lines(session, lines)
     facts = dict(zip((r[0] for r in lines), chunk_facts, strict=True))
     by_id = {r[0]: r for r in lines}
     open_reference = {
