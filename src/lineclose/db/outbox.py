@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lineclose.db.models import OutboxRow
@@ -42,6 +43,35 @@ def enqueue(
     session.add(row)
     session.flush()
     return row
+
+
+def enqueue_many(session: Session, now: datetime, rows: list[dict[str, Any]]) -> None:
+    """Add many steps with one INSERT .. ON CONFLICT DO NOTHING: a step whose idempotency key
+    exists already is left as it is. Each row names `step`, `key`, and may name `payload`,
+    `request_id` and `available_at`."""
+    if not rows:
+        return
+    values = [
+        {
+            "request_id": row.get("request_id"),
+            "step": row["step"],
+            "idempotency_key": row["key"],
+            "payload": row.get("payload") or {},
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "available_at": row.get("available_at") or now,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    session.execute(_insert_new(session), values)
+
+
+def _insert_new(session: Session) -> Insert:
+    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
 
 
 ATTEMPTED_AT = "attempted_at"
@@ -173,3 +203,16 @@ def claim_many(
             )
         )
     return claimed
+
+
+def mark_attempts(session: Session, now: datetime, claimed: list[Claimed]) -> None:
+    """Record, before their gateway calls, that these attempts are about to make them: one
+    statement for a batch, in the transaction that claimed the rows (so they are still ours)."""
+    if claimed:
+        session.execute(
+            update(OutboxRow),
+            [
+                {"id": c.id, "result": {ATTEMPTED_AT: now.isoformat(), "attempt": c.attempts}}
+                for c in claimed
+            ],
+        )
