@@ -11,6 +11,7 @@ from sqlalchemy import Insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lineclose.db.bulk_update import update_each
 from lineclose.db.models import OutboxRow
 from lineclose.domain.outbox import OutboxStatus
 
@@ -91,15 +92,23 @@ class Claimed:
     attempted_at: datetime | None = None
 
 
-def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Claimed | None:
-    """Lease one due row. PostgreSQL skips rows other workers hold; the conditional update
-    makes the lease safe on SQLite too, where a second claimer finds the row taken."""
+def claim(
+    session: Session,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    exclude: Collection[str] = (),
+) -> Claimed | None:
+    """Lease one due row (of a step not in `exclude`). PostgreSQL skips rows other workers
+    hold; the conditional update makes the lease safe on SQLite too, where a second claimer
+    finds the row taken."""
     candidate = session.execute(
         select(OutboxRow.id)
         .where(
             OutboxRow.status == OutboxStatus.PENDING,
             OutboxRow.available_at <= now,
             or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
+            *([OutboxRow.step.not_in(list(exclude))] if exclude else []),
         )
         .order_by(OutboxRow.available_at, OutboxRow.id)
         .limit(1)
@@ -208,11 +217,12 @@ def claim_many(
 def mark_attempts(session: Session, now: datetime, claimed: list[Claimed]) -> None:
     """Record, before their gateway calls, that these attempts are about to make them: one
     statement for a batch, in the transaction that claimed the rows (so they are still ours)."""
-    if claimed:
-        session.execute(
-            update(OutboxRow),
-            [
-                {"id": c.id, "result": {ATTEMPTED_AT: now.isoformat(), "attempt": c.attempts}}
-                for c in claimed
-            ],
-        )
+    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+    update_each(
+        session,
+        table,
+        [
+            {"id": c.id, "result": {ATTEMPTED_AT: now.isoformat(), "attempt": c.attempts}}
+            for c in claimed
+        ],
+    )

@@ -13,10 +13,11 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models, outbox
+from lineclose.db.bulk_update import update_each
 from lineclose.db.models_money import Debt
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.profiles import JurisdictionProfile
@@ -76,7 +77,7 @@ def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> l
                     "created_at": now,
                 }
             )
-        quotes.append({"rid": request.id, "new_quote": {**quote_view(final), "charges": charges}})
+        quotes.append({"id": request.id, "quote": {**quote_view(final), "charges": charges}})
         results.append(
             {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor}
         )
@@ -90,12 +91,7 @@ def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> l
         session.execute(insert(models.RefundInstruction), refunds)
     _open_debts(session, deps, [s for s in settled if s[3].amount_due.is_positive])
     table = Request.metadata.tables[Request.__tablename__]
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("rid"))
-        .values(quote=bindparam("new_quote"), version=table.c.version + 1),
-        quotes,
-    )
+    update_each(session, table, quotes, version=table.c.version + 1)
     for (request, _, _, _), result in zip(settled, results, strict=True):
         audit.append(
             session, now, SYSTEM_ACTOR.label, "request.settled", "closure_request",

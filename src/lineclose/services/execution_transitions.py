@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
@@ -38,17 +38,12 @@ def transition_many(
         except TransitionRefused as exc:
             raise TransitionNotAllowed(str(exc), state=current.value) from exc
     table = Request.metadata.tables[Request.__tablename__]
-    session.execute(
-        update(table)
-        .where(table.c.id == bindparam("rid"))
-        .values(
-            status=bindparam("target"),
-            updated_at=now,
-            version=table.c.version + 1,
-            **stamps,
-        ),
-        [{"rid": r.id, "target": target.value} for r, _, target in moves],
-    )
+    for target in {target for _, _, target in moves}:
+        session.execute(
+            update(table)
+            .where(table.c.id.in_([r.id for r, _, moved_to in moves if moved_to == target]))
+            .values(status=target.value, updated_at=now, version=table.c.version + 1, **stamps)
+        )
     reasons = reasons or {}
     session.execute(
         insert(models.RequestEvent),

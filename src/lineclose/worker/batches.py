@@ -21,9 +21,10 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from lineclose.db.bulk_update import update_each
 from lineclose.db.models import OutboxRow
 from lineclose.db.outbox import Claimed, claim_many, mark_attempts
 from lineclose.domain.outbox import OutboxStatus, Step
@@ -35,6 +36,7 @@ from lineclose.services.execution_sets import BATCH_RECORD, load_requests
 from lineclose.worker.outcomes import RunOutcome, RunReport
 
 log = logging.getLogger("lineclose.worker")
+OUTBOX = OutboxRow.metadata.tables[OutboxRow.__tablename__]
 
 # A batch holds its transaction (on SQLite the database's one write lock, which API requests
 # and delivery reports wait for) about this long at most: a worker claims what it performed
@@ -42,13 +44,14 @@ log = logging.getLogger("lineclose.worker")
 BATCH_SECONDS = 0.25
 # Notices claimed per batch: their attempt marks commit before any is sent, so a worker that
 # dies mid-batch leaves at most this many for delivery reports or staff to settle.
-NOTICE_BATCH = 20
+NOTICE_BATCH = 50
 
 DATABASE_ONLY = frozenset(
     name for name, step in STEPS.items() if step.call is None and step.resolve is None
 )
 HLR_STEPS = frozenset({Step.BAR_LINE, Step.BAR_PORTED_LINE, Step.PURGE_HLR})
 NOTICE_STEPS = frozenset(name for name, step in STEPS.items() if step.resolve is not None)
+BATCHED = DATABASE_ONLY | HLR_STEPS | NOTICE_STEPS
 # The order a batch's kinds are performed in: a card's steps follow one another.
 ORDER: list[str] = [Step.BEGIN_EXECUTION, Step.BAR_LINE, Step.SETTLE, Step.FINALIZE]
 
@@ -68,9 +71,10 @@ class BatchSteps:
         """Claim due steps in one transaction and perform them by kind (module docstring)."""
         report = RunReport()
         now = self.deps.clock.now()
-        limit = max(
-            1, min(self.deps.settings.worker_batch, int(BATCH_SECONDS / self._step_seconds))
-        )
+        limit = self.deps.settings.worker_batch
+        if self.sessions.kw["bind"].dialect.name == "sqlite":
+            # SQLite's one write lock is the whole database's: the API waits behind a batch.
+            limit = max(1, min(limit, int(BATCH_SECONDS / self._step_seconds)))
         with self.sessions.begin() as session:
             batch = claim_many(
                 session, now, self.name, self._lease(), DATABASE_ONLY | HLR_STEPS, limit
@@ -111,22 +115,15 @@ class BatchSteps:
         )
 
     def _mark_done(self, session: Session, results: list[tuple[int, dict[str, Any]]]) -> None:
-        now = self.deps.clock.now()
-        if results:
-            session.execute(
-                update(OutboxRow),
-                [
-                    {
-                        "id": row_id,
-                        "result": result,
-                        "status": OutboxStatus.DONE,
-                        "done_at": now,
-                        "locked_until": None,
-                        "last_error": None,
-                    }
-                    for row_id, result in results
-                ],
-            )
+        update_each(
+            session,
+            OUTBOX,
+            [{"id": row_id, "result": result} for row_id, result in results],
+            status=OutboxStatus.DONE,
+            done_at=self.deps.clock.now(),
+            locked_until=None,
+            last_error=None,
+        )
 
     def _record_together(
         self, step: str, done: list[tuple[Claimed, dict[str, Any]]], report: RunReport

@@ -16,6 +16,7 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +32,7 @@ from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, OutcomeUnknown
 from lineclose.services.tmf622 import hub as tmf_hub
 from lineclose.services.webhooks.delivery import WEBHOOK_STEPS
-from lineclose.worker.batches import BATCH_SECONDS, DATABASE_ONLY, BatchSteps
+from lineclose.worker.batches import BATCH_SECONDS, BATCHED, DATABASE_ONLY, BatchSteps
 from lineclose.worker.outcomes import RunOutcome, RunReport
 from lineclose.worker.tmf_delivery import TMF_STEPS
 
@@ -56,9 +57,9 @@ class Worker(BatchSteps):
     def _lease(self) -> timedelta:
         return timedelta(seconds=self.deps.settings.worker_lease_seconds)
 
-    def _claim(self) -> Claimed | None:
+    def _claim(self, exclude: Collection[str] = ()) -> Claimed | None:
         with self.sessions.begin() as session:
-            return claim(session, self.deps.clock.now(), self.name, self._lease())
+            return claim(session, self.deps.clock.now(), self.name, self._lease(), exclude)
 
     def _mark_attempt(self, claimed: Claimed) -> bool:
         """Commit, before the gateway call, that this attempt is about to make it."""
@@ -132,9 +133,10 @@ class Worker(BatchSteps):
         log.error("step %s %s failed", claimed.step, claimed.key, exc_info=exc)
         return self._fail(claimed, f"unexpected {type(exc).__name__}", final=False, marked=marked)
 
-    def run_one(self) -> RunOutcome:
-        """Perform one due step and say what became of it; `IDLE` when nothing is due."""
-        claimed = self._claim()
+    def run_one(self, exclude: Collection[str] = ()) -> RunOutcome:
+        """Perform one due step (of a step not in `exclude`) and say what became of it; `IDLE`
+        when nothing is due."""
+        claimed = self._claim(exclude)
         if claimed is None:
             return RunOutcome.IDLE
         step = STEPS.get(claimed.step) or TMF_STEPS.get(claimed.step)
@@ -184,7 +186,8 @@ class Worker(BatchSteps):
         total = 0
         while not self._stop.is_set() and (max_steps is None or total < max_steps):
             batch = self.run_batch()
-            outcome = self.run_one()
+            # Steps a batch takes are left to the next batch; the others go one at a time.
+            outcome = self.run_one(BATCHED if batch.performed else ())
             for name in ("done", "retried", "dead", "lease_lost"):
                 setattr(report, name, getattr(report, name) + getattr(batch, name))
             report.add(outcome)
@@ -207,7 +210,7 @@ class Worker(BatchSteps):
             performed = 0
             try:
                 performed = self.run_batch().performed
-                performed += self.run_one() is not RunOutcome.IDLE
+                performed += self.run_one(BATCHED if performed else ()) is not RunOutcome.IDLE
             except Exception:
                 log.exception("worker loop error")
             if performed == 0:
