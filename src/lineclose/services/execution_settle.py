@@ -91,7 +91,7 @@ def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> l
         session.execute(insert(models.RefundInstruction), refunds)
     _open_debts(session, deps, [s for s in settled if s[3].amount_due.is_positive])
     table = Request.metadata.tables[Request.__tablename__]
-    update_each(session, table, quotes, version=table.c.version + 1)
+    update_each(session, table, quotes, increment=("version",))
     for (request, _, _, _), result in zip(settled, results, strict=True):
         audit.append(
             session, now, SYSTEM_ACTOR.label, "request.settled", "closure_request",
