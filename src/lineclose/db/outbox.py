@@ -154,34 +154,29 @@ def claim_many(
     steps: Collection[str],
     limit: int,
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows of these steps at once (two statements, not two per row).
+    """Lease up to `limit` due rows of these steps at once: one UPDATE .. WHERE id IN (the due
+    rows, FOR UPDATE SKIP LOCKED) .. RETURNING, not statements per row.
 
     As `claim`: PostgreSQL skips rows other workers hold, and the conditional update keeps a
-    row another claimer took on SQLite out of this batch."""
+    row another claimer took on SQLite out of this batch. `result` comes back as it stood, so
+    an earlier attempt's mark is seen."""
     due = (
         OutboxRow.status == "pending",
         OutboxRow.available_at <= now,
         or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
     )
-    candidates = list(
-        session.execute(
-            select(OutboxRow.id)
-            .where(*due, OutboxRow.step.in_(list(steps)))
-            .order_by(OutboxRow.available_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars()
-    )
-    if not candidates:
-        return []
-    until = now + lease
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(candidates), *due)
-        .values(locked_until=until, locked_by=worker, attempts=OutboxRow.attempts + 1)
+    chosen = (
+        select(OutboxRow.id)
+        .where(*due, OutboxRow.step.in_(list(steps)))
+        .order_by(OutboxRow.available_at, OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     rows = session.execute(
-        select(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(chosen), *due)
+        .values(locked_until=now + lease, locked_by=worker, attempts=OutboxRow.attempts + 1)
+        .returning(
             OutboxRow.id,
             OutboxRow.step,
             OutboxRow.idempotency_key,
@@ -189,16 +184,14 @@ def claim_many(
             OutboxRow.request_id,
             OutboxRow.attempts,
             OutboxRow.result,
+            OutboxRow.available_at,
         )
-        .where(
-            OutboxRow.id.in_(candidates),
-            OutboxRow.locked_by == worker,
-            OutboxRow.locked_until == until,
-        )
-        .order_by(OutboxRow.available_at, OutboxRow.id)
+        .execution_options(synchronize_session=False)
     ).all()
     claimed = []
-    for row_id, step, key, payload, request_id, attempts, result in rows:
+    for row_id, step, key, payload, request_id, attempts, result, _ in sorted(
+        rows, key=lambda row: (row[7], row[0])
+    ):
         mark = (result or {}).get(ATTEMPTED_AT)
         claimed.append(
             Claimed(

@@ -1,16 +1,16 @@
 """Claiming and performing outbox steps in batches.
 
 One transaction claims a batch of due closure steps (and, separately, up to `NOTICE_BATCH`
-notices, committing their attempt marks in that same transaction); the batch is then performed
-one kind of step at a time:
+notices); the batch is then performed one kind of step at a time:
 
 - database-only steps (begin execution, settle, finalize) by their set-based handlers in one
   transaction with their done marks; should the transaction fail, the kind's steps are
   performed one per transaction, so a failing step is retried alone and the others commit;
 - HLR steps with one `bar_many` exchange for the batch (purges one call each), then every
   barred line recorded in one transaction; a line the HLR refused fails alone;
-- notices one gateway call each (their marks stand from the claim: a crash mid-batch leaves
-  marked steps that are resolved, never resent), then recorded done together.
+- notices one gateway call each, `NOTICE_CHUNK` at a time: the chunk's attempt marks commit
+  before any of them is sent (a crash mid-chunk leaves marked steps that are resolved, never
+  resent), then the chunk is recorded done together.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from lineclose.db.bulk_update import update_each
@@ -42,9 +42,11 @@ OUTBOX = OutboxRow.metadata.tables[OutboxRow.__tablename__]
 # and delivery reports wait for) about this long at most: a worker claims what it performed
 # in that time last.
 BATCH_SECONDS = 0.25
-# Notices claimed per batch: their attempt marks commit before any is sent, so a worker that
-# dies mid-batch leaves at most this many for delivery reports or staff to settle.
+# Notices claimed per batch. A worker that dies mid-batch leaves at most a chunk of marked
+# notices for delivery reports or staff to settle.
 NOTICE_BATCH = 50
+# Notices whose marks commit together before any of them is sent.
+NOTICE_CHUNK = 10
 
 DATABASE_ONLY = frozenset(
     name for name, step in STEPS.items() if step.call is None and step.resolve is None
@@ -71,16 +73,17 @@ class BatchSteps:
         """Claim due steps in one transaction and perform them by kind (module docstring)."""
         report = RunReport()
         now = self.deps.clock.now()
-        limit = self.deps.settings.worker_batch
-        if self.sessions.kw["bind"].dialect.name == "sqlite":
-            # SQLite's one write lock is the whole database's: the API waits behind a batch.
-            limit = max(1, min(limit, int(BATCH_SECONDS / self._step_seconds)))
+        # SQLite's one write lock is the whole database's: the API waits behind a batch. On
+        # PostgreSQL a batch is bounded by its lease, so it ends long before the lease does.
+        budget = BATCH_SECONDS
+        if self.sessions.kw["bind"].dialect.name != "sqlite":
+            budget = self._lease().total_seconds() / 4
+        limit = max(1, min(self.deps.settings.worker_batch, int(budget / self._step_seconds)))
         with self.sessions.begin() as session:
             batch = claim_many(
                 session, now, self.name, self._lease(), DATABASE_ONLY | HLR_STEPS, limit
             )
             notices = claim_many(session, now, self.name, self._lease(), NOTICE_STEPS, NOTICE_BATCH)
-            mark_attempts(session, now, [c for c in notices if c.attempted_at is None])
         if not batch and not notices:
             return report
         began = time.monotonic()
@@ -214,19 +217,41 @@ class BatchSteps:
         return outcomes
 
     def _notices(self, group: list[Claimed], report: RunReport) -> None:
-        """Each notice sent once: its mark committed with the claim, so a step that finds an
-        earlier attempt's mark is resolved from the gateway's evidence, never sent again."""
-        sent: dict[str, list[tuple[Claimed, dict[str, Any]]]] = {}
-        for claimed in group:
-            calls = claimed.attempted_at is None
-            try:
-                outcome = self._send(claimed) if calls else self._resolve(claimed)
-            except Exception as exc:
-                report.add(self._failed(claimed, exc, True, calls))
-                continue
-            sent.setdefault(claimed.step, []).append((claimed, outcome))
-        for step, done in sent.items():
-            self._record_together(step, done, report)
+        """Each notice sent once. `NOTICE_CHUNK` at a time: their attempt marks commit first
+        (with the lease of every notice still to send renewed), then each is sent, then the
+        chunk is recorded done. A step that finds an earlier attempt's mark is resolved from
+        the gateway's evidence, never sent again."""
+        for start in range(0, len(group), NOTICE_CHUNK):
+            chunk = group[start : start + NOTICE_CHUNK]
+            now = self.deps.clock.now()
+            with self.sessions.begin() as session:
+                owned = self._owned(session, [c.id for c in chunk])
+                mark_attempts(
+                    session, now, [c for c in chunk if c.id in owned and c.attempted_at is None]
+                )
+                session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id.in_([c.id for c in group[start:]]),
+                        OutboxRow.locked_by == self.name,
+                        OutboxRow.status == OutboxStatus.PENDING,
+                    )
+                    .values(locked_until=now + self._lease())
+                )
+            sent: dict[str, list[tuple[Claimed, dict[str, Any]]]] = {}
+            for claimed in chunk:
+                if claimed.id not in owned:
+                    report.lease_lost += 1  # another worker took it over
+                    continue
+                calls = claimed.attempted_at is None
+                try:
+                    outcome = self._send(claimed) if calls else self._resolve(claimed)
+                except Exception as exc:
+                    report.add(self._failed(claimed, exc, True, calls))
+                    continue
+                sent.setdefault(claimed.step, []).append((claimed, outcome))
+            for step, done in sent.items():
+                self._record_together(step, done, report)
 
     def _send(self, claimed: Claimed) -> dict[str, Any]:
         """The gateway call of a notice whose attempt mark this batch committed."""
