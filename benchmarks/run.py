@@ -5,7 +5,7 @@ same run, as a ratio against its target, printed and written to var/bench.json:
 
 `ratio` is value / baseline (lower is better; times in seconds) and a figure meets its target
 when the ratio is at most `target`. Sizes come from the environment (benchmarks/common.py);
-`BENCH_ONLY=http,bulk,close,sweep,import,reassigned` runs a subset.
+`BENCH_ONLY=http,bulk,close,sweep,hlr,import,reassigned` runs a subset.
 
 - precheck + submit over HTTP vs the floor app (benchmarks/floor_app.py), SQLite and
   PostgreSQL, and 32 concurrent clients on PostgreSQL (p50, p99, errors);
@@ -111,6 +111,7 @@ def main() -> None:
             "sweep",
             lambda: bench_sweeps.run(folder, size("BENCH_SWEEP_SMALL"), size("BENCH_SWEEP_LARGE")),
         )
+        record("hlr", lambda: _external("bench_hlr", "BENCH_HLR_BARS"))
         record("import", lambda: _external("bench_import", "BENCH_IMPORT_SIZE"))
         record("reassigned", lambda: _external("bench_reassigned", "BENCH_REASSIGNED_SIZE"))
 

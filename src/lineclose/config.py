@@ -69,7 +69,9 @@ class Settings(BaseSettings):
         "as many connections, plus a few for a worker thread",
     )
     worker_batch: int = Field(
-        default=50, description="database-only outbox steps a worker performs per transaction"
+        default=500,
+        description="closure steps a worker claims and performs per batch (fewer when a "
+        "batch would hold its transaction longer than a quarter of a second)",
     )
 
     worker_poll_seconds: float = 0.5

@@ -204,6 +204,11 @@ NOTICES: Final[dict[str, str]] = {
         "Certificate verification code: {verification_code}."
     ),
     "email_subject": "{operator}: line closure {reference}",
+    "fleet_closed_summary": (
+        "{count} lines of {operator} have been closed on {date}. Line, reference and "
+        "certificate verification code of each: {lines}"
+    ),
+    "fleet_closed_subject": "{operator}: {count} lines closed",
     "review_escalated": (
         "Closure request {reference} ({operator}, line {msisdn}) was due for review by {date} "
         "and is escalated. Assign a reviewer: {url}"

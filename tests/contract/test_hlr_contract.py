@@ -21,7 +21,7 @@ from lineclose.db.engine import make_engine, make_session_factory
 from lineclose.db.models import HlrRegistryEntry
 from lineclose.ports.clock import FrozenClock
 from lineclose.ports.errors import Misconfigured, Rejected, Retryable
-from lineclose.ports.hlr import Hlr, HlrSubscriber
+from lineclose.ports.hlr import Hlr, HlrBar, HlrSubscriber
 
 _serial = itertools.count(1)
 
@@ -181,6 +181,33 @@ class TestHlrContract:
 
         assert backend.stored(imsi) == ("none", None)
         assert backend.hlr.lookup(imsi) == HlrSubscriber(imsi, None, "none")
+
+    def test_bar_many_bars_each_line_by_the_rules_of_bar_and_reports_each_outcome(
+        self, backend: Backend
+    ) -> None:
+        barred, again, other = fresh_imsi(), fresh_imsi(), fresh_imsi()
+        numbers = {imsi: fresh_msisdn() for imsi in (barred, again, other)}
+        for imsi, msisdn in numbers.items():
+            backend.seed(imsi, msisdn)
+        backend.hlr.bar(again, numbers[again], key="earlier")
+        unknown = fresh_imsi()
+
+        outcomes = backend.hlr.bar_many(
+            [
+                HlrBar(barred, f"+{numbers[barred]}", "k1"),
+                HlrBar(unknown, fresh_msisdn(), "k2"),
+                HlrBar(again, numbers[again], "k3"),
+                HlrBar(other, fresh_msisdn(), "k4"),
+                HlrBar("not-an-imsi", fresh_msisdn(), "k5"),
+            ]
+        )
+
+        assert outcomes[0] is None and outcomes[2] is None
+        assert isinstance(outcomes[1], Misconfigured)
+        assert isinstance(outcomes[3], Rejected) and isinstance(outcomes[4], Rejected)
+        assert backend.stored(barred) == ("none", None)
+        assert backend.stored(again) == ("none", None)
+        assert backend.stored(other) == ("cs+ps", numbers[other])
 
     def test_bar_accepts_the_msisdn_in_e164_notation(self, backend: Backend) -> None:
         imsi, msisdn = fresh_imsi(), fresh_msisdn()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select, update
 
 from lineclose.bootstrap import App
@@ -9,9 +11,18 @@ from lineclose.db import models
 from lineclose.db.outbox import Claimed
 from lineclose.domain.outbox import OutboxStatus
 from lineclose.services.notices import enqueue_sms
-from lineclose.worker.dispatcher import RunOutcome, Worker
+from lineclose.worker.dispatcher import RunOutcome, RunReport, Worker
 
 KEYS = ("9:notice:approved:1", "9:notice:approved:2")
+
+
+def _overtake(worker: Worker, claimed: Claimed) -> None:
+    with worker.sessions.begin() as session:
+        session.execute(
+            update(models.OutboxRow)
+            .where(models.OutboxRow.id == claimed.id)
+            .values(locked_by="faster-worker")
+        )
 
 
 class OvertakenOnce(Worker):
@@ -23,13 +34,25 @@ class OvertakenOnce(Worker):
     def _mark_attempt(self, claimed: Claimed) -> bool:
         if not self.overtaken:
             self.overtaken = True
-            with self.sessions.begin() as session:
-                session.execute(
-                    update(models.OutboxRow)
-                    .where(models.OutboxRow.id == claimed.id)
-                    .values(locked_by="faster-worker")
-                )
+            _overtake(self, claimed)
         return super()._mark_attempt(claimed)
+
+    def run_batch(self) -> RunReport:
+        return RunReport()  # one step at a time, as `run_one` takes them
+
+
+class OvertakenInBatch(Worker):
+    """A worker whose lease on its first notice of a batch runs out while it sends it: the
+    notice was sent (its mark stands for the worker that took it over), and its outcome is
+    not recorded by this worker, which reports the lease lost and records the other one."""
+
+    overtaken = False
+
+    def _send(self, claimed: Claimed) -> dict[str, Any]:
+        if not self.overtaken:
+            self.overtaken = True
+            _overtake(self, claimed)
+        return super()._send(claimed)
 
 
 def _enqueue_two(app: App) -> None:
@@ -69,6 +92,26 @@ def test_a_lost_lease_is_reported_as_such_and_the_run_goes_on_to_the_next_step(
     statuses = _statuses(app)
     # The overtaken step is left to the worker that took it; the other one was sent.
     assert sorted(statuses.values()) == [OutboxStatus.DONE, OutboxStatus.PENDING]
+
+
+def test_a_lease_lost_in_a_batch_is_reported_and_the_notice_is_not_sent_again(
+    app: App,
+) -> None:
+    _enqueue_two(app)
+    worker = OvertakenInBatch(app.sessions, app.deps, name="batch-worker")
+
+    report = worker.run_batch()
+
+    assert (report.lease_lost, report.done) == (1, 1)
+    assert len(app.deps.sms.sent) == 2  # type: ignore[attr-defined]
+    assert sorted(_statuses(app).values()) == [OutboxStatus.DONE, OutboxStatus.PENDING]
+    with app.sessions() as session:
+        mark = session.execute(
+            select(models.OutboxRow.result).where(
+                models.OutboxRow.idempotency_key.in_(KEYS), models.OutboxRow.status == "pending"
+            )
+        ).scalar_one()
+        assert mark and "attempted_at" in mark  # its new holder resolves it, never resends
 
 
 def test_nothing_due_is_idle_not_a_lost_lease(app: App) -> None:

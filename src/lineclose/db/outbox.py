@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lineclose.db.bulk_update import update_each
 from lineclose.db.models import OutboxRow
 from lineclose.domain.outbox import OutboxStatus
 
@@ -48,6 +50,35 @@ def enqueue(
     return row
 
 
+def enqueue_many(session: Session, now: datetime, rows: list[dict[str, Any]]) -> None:
+    """Add many steps with one INSERT .. ON CONFLICT DO NOTHING: a step whose idempotency key
+    exists already is left as it is. Each row names `step`, `key`, and may name `payload`,
+    `request_id` and `available_at`."""
+    if not rows:
+        return
+    values = [
+        {
+            "request_id": row.get("request_id"),
+            "step": row["step"],
+            "idempotency_key": row["key"],
+            "payload": row.get("payload") or {},
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "available_at": row.get("available_at") or now,
+            "created_at": now,
+        }
+        for row in rows
+    ]
+    session.execute(_insert_new(session), values)
+
+
+def _insert_new(session: Session) -> Insert:
+    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"])
+
+
 ATTEMPTED_AT = "attempted_at"
 
 
@@ -65,15 +96,23 @@ class Claimed:
     attempted_at: datetime | None = None
 
 
-def claim(session: Session, now: datetime, worker: str, lease: timedelta) -> Claimed | None:
-    """Lease one due row. PostgreSQL skips rows other workers hold; the conditional update
-    makes the lease safe on SQLite too, where a second claimer finds the row taken."""
+def claim(
+    session: Session,
+    now: datetime,
+    worker: str,
+    lease: timedelta,
+    exclude: Collection[str] = (),
+) -> Claimed | None:
+    """Lease one due row (of a step not in `exclude`). PostgreSQL skips rows other workers
+    hold; the conditional update makes the lease safe on SQLite too, where a second claimer
+    finds the row taken."""
     candidate = session.execute(
         select(OutboxRow.id)
         .where(
             OutboxRow.status == OutboxStatus.PENDING,
             OutboxRow.available_at <= now,
             or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
+            *([OutboxRow.step.not_in(list(exclude))] if exclude else []),
         )
         .order_by(OutboxRow.available_at, OutboxRow.id)
         .limit(1)
@@ -119,34 +158,29 @@ def claim_many(
     steps: Collection[str],
     limit: int,
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows of these steps at once (two statements, not two per row).
+    """Lease up to `limit` due rows of these steps at once: one UPDATE .. WHERE id IN (the due
+    rows, FOR UPDATE SKIP LOCKED) .. RETURNING, not statements per row.
 
     As `claim`: PostgreSQL skips rows other workers hold, and the conditional update keeps a
-    row another claimer took on SQLite out of this batch."""
+    row another claimer took on SQLite out of this batch. `result` comes back as it stood, so
+    an earlier attempt's mark is seen."""
     due = (
         OutboxRow.status == "pending",
         OutboxRow.available_at <= now,
         or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
     )
-    candidates = list(
-        session.execute(
-            select(OutboxRow.id)
-            .where(*due, OutboxRow.step.in_(list(steps)))
-            .order_by(OutboxRow.available_at, OutboxRow.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).scalars()
-    )
-    if not candidates:
-        return []
-    until = now + lease
-    session.execute(
-        update(OutboxRow)
-        .where(OutboxRow.id.in_(candidates), *due)
-        .values(locked_until=until, locked_by=worker, attempts=OutboxRow.attempts + 1)
+    chosen = (
+        select(OutboxRow.id)
+        .where(*due, OutboxRow.step.in_(list(steps)))
+        .order_by(OutboxRow.available_at, OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
     rows = session.execute(
-        select(
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(chosen), *due)
+        .values(locked_until=now + lease, locked_by=worker, attempts=OutboxRow.attempts + 1)
+        .returning(
             OutboxRow.id,
             OutboxRow.step,
             OutboxRow.idempotency_key,
@@ -154,16 +188,14 @@ def claim_many(
             OutboxRow.request_id,
             OutboxRow.attempts,
             OutboxRow.result,
+            OutboxRow.available_at,
         )
-        .where(
-            OutboxRow.id.in_(candidates),
-            OutboxRow.locked_by == worker,
-            OutboxRow.locked_until == until,
-        )
-        .order_by(OutboxRow.available_at, OutboxRow.id)
+        .execution_options(synchronize_session=False)
     ).all()
     claimed = []
-    for row_id, step, key, payload, request_id, attempts, result in rows:
+    for row_id, step, key, payload, request_id, attempts, result, _ in sorted(
+        rows, key=lambda row: (row[7], row[0])
+    ):
         mark = (result or {}).get(ATTEMPTED_AT)
         claimed.append(
             Claimed(
@@ -177,3 +209,17 @@ def claim_many(
             )
         )
     return claimed
+
+
+def mark_attempts(session: Session, now: datetime, claimed: list[Claimed]) -> None:
+    """Record, before their gateway calls, that these attempts are about to make them: one
+    statement for a batch, in the transaction that claimed the rows (so they are still ours)."""
+    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+    update_each(
+        session,
+        table,
+        [
+            {"id": c.id, "result": {ATTEMPTED_AT: now.isoformat(), "attempt": c.attempts}}
+            for c in claimed
+        ],
+    )

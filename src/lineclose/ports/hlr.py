@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
+
+from lineclose.ports.errors import PortError
 
 
 @dataclass(frozen=True)
@@ -11,6 +14,15 @@ class HlrSubscriber:
     imsi: str
     msisdn: str | None
     network_access: str  # "cs+ps", "cs", "ps" or "none"
+
+
+@dataclass(frozen=True)
+class HlrBar:
+    """One line to bar, with its step's idempotency key."""
+
+    imsi: str
+    msisdn: str
+    key: str
 
 
 class Hlr(Protocol):
@@ -26,6 +38,12 @@ class Hlr(Protocol):
 
     def bar(self, imsi: str, msisdn: str, key: str) -> None:
         """Set network access to none and detach the MSISDN. Missing IMSI -> Misconfigured."""
+        ...
+
+    def bar_many(self, bars: Sequence[HlrBar]) -> list[PortError | None]:
+        """Bar many lines in one exchange: for each, in order, None once it is barred or the
+        error `bar` would have raised for it. An HLR that cannot be reached at all raises
+        Retryable for the whole batch."""
         ...
 
     def purge(self, imsi: str, key: str) -> None:

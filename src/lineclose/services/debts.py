@@ -21,7 +21,7 @@ from lineclose.db.models_money import Debt
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lineclose.i18n import format_money
-from lineclose.services.context import SYSTEM_ACTOR, Actor, Deps, Role
+from lineclose.services.context import SYSTEM_ACTOR, Actor, Channel, Deps, Role
 from lineclose.services.lines import profile_of
 from lineclose.services.notices import enqueue_to_contact
 
@@ -73,7 +73,9 @@ def open_debt(
         request.reference,
         {"amount_minor": amount_minor, "currency": currency, "reason": debt.reason},
     )
-    if not written_off and request.alternate_contact_enc:
+    # Cards of a fleet are told of what they owe in their batch's closing summary instead.
+    bulk = request.channel == Channel.BULK.value
+    if not written_off and request.alternate_contact_enc and not bulk:
         enqueue_to_contact(
             session,
             deps,

@@ -11,7 +11,6 @@ gone through: the worker marks each attempt first, and a later attempt that find
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,16 +33,14 @@ from lineclose.ports.messaging import EmailMessage, SmsMessage
 from lineclose.services.closure.transitions import transition
 from lineclose.services.context import SYSTEM_ACTOR, Deps
 from lineclose.services.debts import open_debt
+from lineclose.services.execution_finalize import closing_notices, verification_code
 from lineclose.services.language import line_locale
 from lineclose.services.lines import line_facts, local_today, profile_of
-from lineclose.services.notices import enqueue_email, enqueue_to_contact
 from lineclose.services.sms_callbacks import delivery_reports
 from lineclose.services.views import quote_view
 
 Result = dict[str, Any]
 Handler = Callable[[Session, Deps, Claimed], Result]
-
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def _request(session: Session, claimed: Claimed) -> models.ClosureRequest:
@@ -164,10 +161,6 @@ def settle(session: Session, deps: Deps, claimed: Claimed) -> Result:
     return {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor}
 
 
-def _verification_code() -> str:
-    return "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3))
-
-
 def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
     """Certificate, line closed, number aging, request closed, notices to the alternate contact."""
     request = _request(session, claimed)
@@ -176,7 +169,7 @@ def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
     now = deps.clock.now()
     today = local_today(profile, now)
     subscriber = line.subscriber
-    code = _verification_code()
+    code = verification_code()
     holder = deps.vault.decrypt(subscriber.name_enc) if subscriber.name_enc else ""
     refund = session.execute(
         select(models.RefundInstruction).where(models.RefundInstruction.request_id == request.id)
@@ -219,44 +212,7 @@ def finalize(session: Session, deps: Deps, claimed: Claimed) -> Result:
     )
     request.closed_at = now
     transition(session, deps, request, Command.COMPLETE, SYSTEM_ACTOR, {"certificate": code})
-    values = {
-        "reference": request.reference,
-        "msisdn": mask_msisdn(line.msisdn),
-        "verification_code": code,
-        "operator": line.operator.name,
-        "date": today.isoformat(),
-    }
-    if request.alternate_contact_enc:
-        enqueue_to_contact(
-            session,
-            deps,
-            key=f"{request.id}:notice:closed",
-            contact=deps.vault.decrypt(request.alternate_contact_enc),
-            notice="closed_alternate_contact",
-            locale=line_locale(line),
-            values=values,
-            request_id=request.id,
-        )
-    bindings = session.execute(
-        select(models.Binding).where(
-            models.Binding.line_id == line.id,
-            # Told even when marked unbound: the subscriber's word is not the service's record.
-            models.Binding.notify_on_closure.is_(True),
-            models.Binding.notify_email.is_not(None),
-        )
-    ).scalars()
-    for binding in bindings:
-        assert binding.notify_email is not None
-        enqueue_email(
-            session,
-            deps,
-            key=f"{request.id}:notice:binding:{binding.id}",
-            to=binding.notify_email,
-            notice="third_party_closed",
-            locale=profile.locale,
-            values={**values, "service": binding.service},
-            request_id=request.id,
-        )
+    outbox.enqueue_many(session, now, closing_notices(session, deps, [(request, code, today)]))
     return {"certificate": code, "aging_until": until.isoformat()}
 
 

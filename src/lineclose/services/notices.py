@@ -40,6 +40,30 @@ def _enqueue(
     )
 
 
+def notice_row(
+    deps: Deps,
+    *,
+    key: str,
+    to: str,
+    notice: str,
+    locale: str,
+    values: dict[str, Any],
+    request_id: int | None = None,
+    email: bool | None = None,
+    subject: str = "email_subject",
+) -> dict[str, Any]:
+    """The outbox row of a notice, for `outbox.enqueue_many`: an e-mail when `email` is True
+    (or, left None, when `to` is an e-mail address), else an SMS."""
+    text = render_notice(notice, locale, **values)
+    sealed = {"to_enc": deps.vault.encrypt(to), "text_enc": deps.vault.encrypt(text)}
+    step = SEND_SMS
+    if email or (email is None and "@" in to):
+        step = SEND_EMAIL
+        sealed["subject_enc"] = deps.vault.encrypt(render_notice(subject, locale, **values))
+    payload = {**sealed, "to_masked": mask_contact(to), "notice": notice}
+    return {"step": step, "key": key, "payload": payload, "request_id": request_id}
+
+
 def enqueue_sms(
     session: Session,
     deps: Deps,

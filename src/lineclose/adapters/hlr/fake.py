@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lineclose.ports.errors import Misconfigured, PortError, Rejected, Retryable
-from lineclose.ports.hlr import HlrSubscriber
+from lineclose.ports.hlr import HlrBar, HlrSubscriber
 
 SYSTEM = "in-memory HLR"
 
@@ -37,6 +38,7 @@ class HlrEffects:
     """
 
     bar_calls: int = 0
+    batch_calls: int = 0
     bars_applied: int = 0
     purge_calls: int = 0
     purges_applied: int = 0
@@ -92,10 +94,14 @@ class InMemoryHlr:
             return HlrSubscriber(imsi=imsi, msisdn=record.msisdn, network_access=record.access())
 
     def bar(self, imsi: str, msisdn: str, key: str) -> None:
+        with self._lock:
+            self._maybe_fail()
+        self._bar_one(imsi, msisdn, key)
+
+    def _bar_one(self, imsi: str, msisdn: str, key: str) -> None:
         _check_imsi(imsi)
         number = _normalize_msisdn(msisdn)
         with self._lock:
-            self._maybe_fail()
             self.effects.bar_calls += 1
             self.effects.keys.append(key)
             record = self._records.get(imsi)
@@ -109,6 +115,21 @@ class InMemoryHlr:
                 record.cs = record.ps = False
                 record.msisdn = None
                 self.effects.bars_applied += 1
+
+    def bar_many(self, bars: Sequence[HlrBar]) -> list[PortError | None]:
+        """One exchange for the batch: a simulated failure fails the whole batch, as an
+        unreachable HLR would; each bar then follows the rules of `bar`."""
+        with self._lock:
+            self._maybe_fail()
+            self.effects.batch_calls += 1
+        outcomes: list[PortError | None] = []
+        for bar in bars:
+            try:
+                self._bar_one(bar.imsi, bar.msisdn, bar.key)
+                outcomes.append(None)
+            except PortError as exc:
+                outcomes.append(exc)
+        return outcomes
 
     def purge(self, imsi: str, key: str) -> None:
         _check_imsi(imsi)

@@ -21,12 +21,12 @@ import re
 import socket
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from lineclose.ports.errors import Misconfigured, Rejected, Retryable
-from lineclose.ports.hlr import HlrSubscriber
+from lineclose.ports.errors import Misconfigured, PortError, Rejected, Retryable
+from lineclose.ports.hlr import HlrBar, HlrSubscriber
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ _MSISDN = re.compile(r"[0-9]{1,15}")
 # Record ids start at 1, so this selector exercises CTRL and the database without hitting
 # a subscriber.
 _PING_VARIABLE = "subscriber.by-id-0.info"
+
+# Requests sent ahead of their answers on one connection (see `_CtrlConnection.pipeline`).
+_WINDOW = 200
 
 
 class _ProtocolError(Exception):
@@ -74,6 +77,53 @@ class _CtrlConnection:
 
     def set(self, variable: str, value: str) -> _Reply:
         return self._request("SET", variable, value)
+
+    def pipeline(self, requests: Sequence[tuple[str, str, str | None]]) -> list[_Reply]:
+        """Send many requests before reading any answer, then collect the answers (matched by
+        request id, in any order): one round trip for the lot. Windows of `_WINDOW` requests
+        keep both sides' socket buffers from filling while neither reads."""
+        replies: list[_Reply] = []
+        for start in range(0, len(requests), _WINDOW):
+            replies.extend(self._window(requests[start : start + _WINDOW]))
+        return replies
+
+    def _window(self, requests: Sequence[tuple[str, str, str | None]]) -> list[_Reply]:
+        pending: dict[str, tuple[int, str, str]] = {}
+        frames = bytearray()
+        for index, (verb, variable, value) in enumerate(requests):
+            request_id = str(next(self._ids))
+            line = f"{verb} {request_id} {variable}" + ("" if value is None else f" {value}")
+            payload = bytes([_IPA_OSMO_EXT_CTRL]) + line.encode("ascii")
+            frames += _IPA_HEADER.pack(len(payload), _IPA_PROTO_OSMO) + payload
+            pending[request_id] = (index, verb, variable)
+        deadline = time.monotonic() + self._timeout * max(1, len(requests) // 100)
+        self._sock.settimeout(self._timeout)
+        self._sock.sendall(bytes(frames))
+        replies: list[_Reply | None] = [None] * len(requests)
+        while pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{len(pending)} of {len(requests)} requests unanswered")
+            self._sock.settimeout(remaining)
+            proto, payload = self._receive()
+            if proto == _IPA_PROTO_CCM:
+                if payload[:1] == bytes([_IPA_CCM_PING]):
+                    self._send(_IPA_PROTO_CCM, bytes([_IPA_CCM_PONG]))
+                continue
+            if proto != _IPA_PROTO_OSMO or payload[:1] != bytes([_IPA_OSMO_EXT_CTRL]):
+                continue
+            text = payload[1:].decode("utf-8", errors="replace")
+            reply_id = text.split(" ", 2)[1] if text.count(" ") >= 1 else ""
+            if reply_id == "err":
+                raise _ProtocolError(f"a pipelined request was unreadable: {text[:80]}")
+            if reply_id not in pending:
+                continue
+            index, verb, variable = pending[reply_id]
+            reply = _parse_ctrl(payload[1:], verb, reply_id, variable)
+            if reply is not None:
+                replies[index] = reply
+                del pending[reply_id]
+        return [r for r in replies if r is not None]
 
     def _request(self, verb: str, variable: str, value: str | None) -> _Reply:
         request_id = str(next(self._ids))
@@ -220,6 +270,15 @@ class OsmoHlr:
             if after.network_access != "none" or after.msisdn is not None:
                 raise Rejected(SYSTEM, f"IMSI {imsi} still not barred after the update: {after}")
         logger.info("barred IMSI %s in osmo-hlr (key %s)", imsi, key)
+
+    def bar_many(self, bars: Sequence[HlrBar]) -> list[PortError | None]:
+        """Bar a batch over one CTRL connection, its commands pipelined: every record read in
+        one round trip, every needed SET sent in the next, every record read back in a third
+        (the rules of `bar` for each line)."""
+        from lineclose.adapters.hlr.osmo_pipeline import bar_pipelined  # it builds on this module
+
+        with self._connection() as conn:
+            return bar_pipelined(conn, bars)
 
     def purge(self, imsi: str, key: str) -> None:
         """Delete the record; an absent record counts as already purged."""

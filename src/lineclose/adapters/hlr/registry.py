@@ -9,17 +9,17 @@ Retryable, like a network element that does not answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from lineclose.db.models import HlrRegistryEntry
 from lineclose.ports.clock import Clock
-from lineclose.ports.errors import Misconfigured, Rejected, Retryable
-from lineclose.ports.hlr import HlrSubscriber
+from lineclose.ports.errors import Misconfigured, PortError, Rejected, Retryable
+from lineclose.ports.hlr import HlrBar, HlrSubscriber
 
 SYSTEM = "registry"
 
@@ -100,6 +100,54 @@ class RegistryHlr:
                 entry.network_access = "none"
                 entry.msisdn = None
                 entry.updated_at = self._clock.now()
+
+    def bar_many(self, bars: Sequence[HlrBar]) -> list[PortError | None]:
+        """One transaction for the batch: the records read with one query, those to change
+        barred with one UPDATE."""
+        outcomes: list[PortError | None] = []
+        numbers: list[str | None] = []
+        for bar in bars:
+            try:
+                _check_imsi(bar.imsi)
+                numbers.append(_digits(bar.msisdn))
+                outcomes.append(None)
+            except Rejected as exc:
+                numbers.append(None)
+                outcomes.append(exc)
+        with self._transaction() as session:
+            entries = {
+                imsi: (msisdn, access)
+                for imsi, msisdn, access in session.execute(
+                    select(
+                        HlrRegistryEntry.imsi,
+                        HlrRegistryEntry.msisdn,
+                        HlrRegistryEntry.network_access,
+                    ).where(HlrRegistryEntry.imsi.in_([b.imsi for b in bars]))
+                )
+            }
+            to_bar: list[str] = []
+            for index, (bar, number) in enumerate(zip(bars, numbers, strict=True)):
+                if number is None:
+                    continue
+                entry = entries.get(bar.imsi)
+                if entry is None:
+                    outcomes[index] = Misconfigured(
+                        SYSTEM, f"no subscriber with IMSI {bar.imsi} to bar"
+                    )
+                elif entry[0] is not None and entry[0] != number:
+                    outcomes[index] = Rejected(
+                        SYSTEM,
+                        f"IMSI {bar.imsi} carries MSISDN {entry[0]}, not {number}; unchanged",
+                    )
+                elif entry[1] != "none" or entry[0] is not None:
+                    to_bar.append(bar.imsi)
+            if to_bar:
+                session.execute(
+                    update(HlrRegistryEntry)
+                    .where(HlrRegistryEntry.imsi.in_(to_bar))
+                    .values(network_access="none", msisdn=None, updated_at=self._clock.now())
+                )
+        return outcomes
 
     def purge(self, imsi: str, key: str) -> None:
         _check_imsi(imsi)

@@ -1,0 +1,156 @@
+"""Executing a batch of closure requests with set-based statements.
+
+The same effects as `services.execution`'s one-request steps (tests compare them): each
+handler takes the claimed steps of one kind, reads their requests with one query, and writes
+each table once for the whole batch (multi-row INSERTs, UPDATE .. WHERE id IN, executemany),
+then enqueues every next step with one INSERT .. ON CONFLICT DO NOTHING. A request in a state
+the step does not expect raises, and the worker performs that batch one step at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from lineclose.db import audit, models, outbox
+from lineclose.db.outbox import Claimed
+from lineclose.domain.eligibility import BlockerCode
+from lineclose.domain.facts import LineStatus
+from lineclose.domain.identifiers import mask_msisdn
+from lineclose.domain.outbox import Step
+from lineclose.domain.settlement import quote
+from lineclose.domain.states import Command, RequestState
+from lineclose.ports.errors import Retryable
+from lineclose.services.context import SYSTEM_ACTOR, Deps
+from lineclose.services.execution_finalize import finalize_many
+from lineclose.services.execution_settle import write_settlements
+from lineclose.services.execution_transitions import transition_many
+from lineclose.services.lines import build_facts, contract_facts, local_today, profile_of
+
+Result = dict[str, Any]
+Request = models.ClosureRequest
+# Claimed steps of one kind and, for gateway steps, each one's call outcome -> each one's result.
+BatchRecord = Callable[[Session, Deps, list[tuple[Claimed, Result]]], list[Result]]
+
+
+def load_requests(session: Session, claimed: list[Claimed]) -> dict[int, Request]:
+    """The batch's requests with their lines, operators and subscribers: one query."""
+    ids = {c.request_id for c in claimed}
+    if None in ids:
+        raise ValueError("a closure step without its request")
+    found = session.execute(
+        select(Request)
+        .where(Request.id.in_(ids))
+        .options(
+            joinedload(Request.line).joinedload(models.Line.operator),
+            joinedload(Request.line).joinedload(models.Line.subscriber),
+        )
+    )
+    requests = {r.id: r for r in found.unique().scalars()}
+    if len(requests) != len(ids):
+        raise ValueError("a closure step names a request that does not exist")
+    return requests
+
+
+def next_steps(requests: list[Request], step: str) -> list[dict[str, Any]]:
+    return [{"step": step, "key": f"{r.id}:{step}", "request_id": r.id} for r in requests]
+
+
+def begin_execution_many(
+    session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
+) -> list[Result]:
+    claimed = [c for c, _ in batch]
+    requests = load_requests(session, claimed)
+    results: list[Result] = []
+    going: list[Request] = []
+    started: set[int] = set()
+    for step in claimed:
+        assert step.request_id is not None
+        request = requests[step.request_id]
+        status = RequestState.EXECUTING.value if request.id in started else request.status
+        if status not in (RequestState.APPROVED.value, RequestState.SCHEDULED.value):
+            results.append({"skipped": f"request is {status}"})
+            continue
+        if any(b.get("code") == BlockerCode.LEGAL_HOLD for b in request.blockers or []):
+            raise Retryable("closure", "a legal hold was placed on the line after approval")
+        started.add(request.id)
+        going.append(request)
+        results.append({"state": RequestState.EXECUTING.value})
+    if going:
+        transition_many(session, deps, going, Command.EXECUTE)
+        session.execute(
+            update(models.Line)
+            .where(models.Line.id.in_([r.line_id for r in going]))
+            .values(status=LineStatus.CLOSING)
+        )
+        outbox.enqueue_many(session, deps.clock.now(), next_steps(going, Step.BAR_LINE))
+    return results
+
+
+def record_bar_many(
+    session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
+) -> list[Result]:
+    requests = load_requests(session, [c for c, _ in batch])
+    now = deps.clock.now()
+    done: dict[int, Request] = {}
+    for claimed, _ in batch:
+        assert claimed.request_id is not None
+        request = requests[claimed.request_id]
+        audit.append(
+            session, now, SYSTEM_ACTOR.label, "hlr.barred", "line", str(request.line_id),
+            {"msisdn": mask_msisdn(request.line.msisdn)},
+        )  # fmt: skip
+        done[request.id] = request
+    outbox.enqueue_many(session, now, next_steps(list(done.values()), Step.SETTLE))
+    return [result for _, result in batch]
+
+
+def settle_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]) -> list[Result]:
+    """Final bills, balances zeroed, refund instructions and debts of the batch's requests."""
+    claimed = [c for c, _ in batch]
+    requests = load_requests(session, claimed)
+    if len(requests) != len(claimed):
+        raise ValueError("a request settled twice in one batch")
+    contracts = {
+        c.line_id: contract_facts(c)
+        for c in session.execute(
+            select(models.Contract).where(
+                models.Contract.line_id.in_([r.line_id for r in requests.values()])
+            )
+        ).scalars()
+    }
+    now = deps.clock.now()
+    settled = []
+    for step in claimed:
+        assert step.request_id is not None
+        request = requests[step.request_id]
+        line = request.line
+        profile = profile_of(line.operator)
+        today = local_today(profile, now)
+        facts = build_facts(line, (), contracts.get(line.id), (), ())
+        final = quote(facts, today, request.accept_etf, profile.refund_fee_minor.value)
+        settled.append((request, profile, today, final))
+    results = write_settlements(session, deps, settled)
+    outbox.enqueue_many(session, now, next_steps([s[0] for s in settled], Step.FINALIZE))
+    return results
+
+
+def finalize_batch(
+    session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
+) -> list[Result]:
+    claimed = [c for c, _ in batch]
+    requests = load_requests(session, claimed)
+    if len(requests) != len(claimed):
+        raise ValueError("a request finalized twice in one batch")
+    return finalize_many(session, deps, [requests[c.request_id or 0] for c in claimed])
+
+
+BATCH_RECORD: dict[str, BatchRecord] = {
+    Step.BEGIN_EXECUTION: begin_execution_many,
+    Step.BAR_LINE: record_bar_many,
+    Step.SETTLE: settle_many,
+    Step.FINALIZE: finalize_batch,
+}

@@ -1,0 +1,267 @@
+"""Claiming and performing outbox steps in batches.
+
+One transaction claims a batch of due closure steps (and, separately, up to `NOTICE_BATCH`
+notices); the batch is then performed one kind of step at a time:
+
+- database-only steps (begin execution, settle, finalize) by their set-based handlers in one
+  transaction with their done marks; should the transaction fail, the kind's steps are
+  performed one per transaction, so a failing step is retried alone and the others commit;
+- HLR steps with one `bar_many` exchange for the batch (purges one call each), then every
+  barred line recorded in one transaction; a line the HLR refused fails alone;
+- notices one gateway call each, `NOTICE_CHUNK` at a time: the chunk's attempt marks commit
+  before any of them is sent (a crash mid-chunk leaves marked steps that are resolved, never
+  resent), then the chunk is recorded done together.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from lineclose.db.bulk_update import update_each
+from lineclose.db.models import OutboxRow
+from lineclose.db.outbox import Claimed, claim_many, mark_attempts
+from lineclose.domain.outbox import OutboxStatus, Step
+from lineclose.ports.errors import PortError
+from lineclose.ports.hlr import HlrBar
+from lineclose.services.context import Deps
+from lineclose.services.execution import STEPS
+from lineclose.services.execution_sets import BATCH_RECORD, load_requests
+from lineclose.worker.outcomes import RunOutcome, RunReport
+
+log = logging.getLogger("lineclose.worker")
+OUTBOX = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+
+# A batch holds its transaction (on SQLite the database's one write lock, which API requests
+# and delivery reports wait for) about this long at most: a worker claims what it performed
+# in that time last.
+BATCH_SECONDS = 0.25
+# Notices claimed per batch. A worker that dies mid-batch leaves at most a chunk of marked
+# notices for delivery reports or staff to settle.
+NOTICE_BATCH = 50
+# Notices whose marks commit together before any of them is sent.
+NOTICE_CHUNK = 10
+
+DATABASE_ONLY = frozenset(
+    name for name, step in STEPS.items() if step.call is None and step.resolve is None
+)
+HLR_STEPS = frozenset({Step.BAR_LINE, Step.BAR_PORTED_LINE, Step.PURGE_HLR})
+NOTICE_STEPS = frozenset(name for name, step in STEPS.items() if step.resolve is not None)
+BATCHED = DATABASE_ONLY | HLR_STEPS | NOTICE_STEPS
+# The order a batch's kinds are performed in: a card's steps follow one another.
+ORDER: list[str] = [Step.BEGIN_EXECUTION, Step.BAR_LINE, Step.SETTLE, Step.FINALIZE]
+
+
+class BatchSteps:
+    """The batch half of the worker (`dispatcher.Worker`)."""
+
+    sessions: sessionmaker[Session]
+    deps: Deps
+    name: str
+    _step_seconds: float
+    _fail: Callable[..., RunOutcome]
+    _failed: Callable[[Claimed, Exception, bool, bool], RunOutcome]
+    _lease: Callable[[], timedelta]
+
+    def run_batch(self) -> RunReport:
+        """Claim due steps in one transaction and perform them by kind (module docstring)."""
+        report = RunReport()
+        now = self.deps.clock.now()
+        # SQLite's one write lock is the whole database's: the API waits behind a batch. On
+        # PostgreSQL a batch is bounded by its lease, so it ends long before the lease does.
+        budget = BATCH_SECONDS
+        if self.sessions.kw["bind"].dialect.name != "sqlite":
+            budget = self._lease().total_seconds() / 4
+        limit = max(1, min(self.deps.settings.worker_batch, int(budget / self._step_seconds)))
+        with self.sessions.begin() as session:
+            batch = claim_many(
+                session, now, self.name, self._lease(), DATABASE_ONLY | HLR_STEPS, limit
+            )
+            notices = claim_many(session, now, self.name, self._lease(), NOTICE_STEPS, NOTICE_BATCH)
+        if not batch and not notices:
+            return report
+        began = time.monotonic()
+        kinds: dict[str, list[Claimed]] = {}
+        for claimed in batch:
+            kinds.setdefault(claimed.step, []).append(claimed)
+        for step in sorted(kinds, key=lambda s: ORDER.index(s) if s in ORDER else len(ORDER)):
+            if step in DATABASE_ONLY:
+                self._database_kind(kinds[step], report)
+            else:
+                self._hlr_kind(step, kinds[step], report)
+        if batch:
+            took = (time.monotonic() - began) / len(batch)
+            self._step_seconds = 0.5 * self._step_seconds + 0.5 * max(took, 1e-5)
+        if notices:
+            self._notices(notices, report)
+        log.info("batch of %d steps: %d done", len(batch) + len(notices), report.done)
+        return report
+
+    def _owned(self, session: Session, ids: list[int]) -> set[int]:
+        """Lock the claimed rows and keep those still ours (a lease may have run out)."""
+        return set(
+            session.execute(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.id.in_(ids),
+                    OutboxRow.status == OutboxStatus.PENDING,
+                    OutboxRow.locked_by == self.name,
+                )
+                .with_for_update()
+            ).scalars()
+        )
+
+    def _mark_done(self, session: Session, results: list[tuple[int, dict[str, Any]]]) -> None:
+        update_each(
+            session,
+            OUTBOX,
+            [{"id": row_id, "result": result} for row_id, result in results],
+            status=OutboxStatus.DONE,
+            done_at=self.deps.clock.now(),
+            locked_until=None,
+            last_error=None,
+        )
+
+    def _record_together(
+        self, step: str, done: list[tuple[Claimed, dict[str, Any]]], report: RunReport
+    ) -> None:
+        """Record the steps' outcomes and mark them done in one transaction; should it fail,
+        one transaction per step, so the failing one is retried alone."""
+        if not done:
+            return
+        try:
+            with self.sessions.begin() as session:
+                owned = self._owned(session, [c.id for c, _ in done])
+                mine = [(c, outcome) for c, outcome in done if c.id in owned]
+                if mine:
+                    handler = BATCH_RECORD.get(step)
+                    if handler is not None:
+                        results = handler(session, self.deps, mine)
+                    else:
+                        record = STEPS[step].record
+                        results = [record(session, self.deps, c, o) for c, o in mine]
+                    self._mark_done(
+                        session, [(c.id, r) for (c, _), r in zip(mine, results, strict=True)]
+                    )
+            report.done += len(mine)
+            report.lease_lost += len(done) - len(mine)
+        except Exception:
+            log.warning("a %s step of a batch of %d failed: one by one instead", step, len(done))
+            for claimed, outcome in done:
+                report.add(self._record_alone(claimed, outcome))
+
+    def _record_alone(self, claimed: Claimed, outcome: dict[str, Any]) -> RunOutcome:
+        try:
+            with self.sessions.begin() as session:
+                if not self._owned(session, [claimed.id]):
+                    return RunOutcome.LEASE_LOST  # another worker took the step
+                result = STEPS[claimed.step].record(session, self.deps, claimed, outcome)
+                self._mark_done(session, [(claimed.id, result)])
+        except Exception as exc:
+            return self._failed(claimed, exc, claimed.step in NOTICE_STEPS, False)
+        return RunOutcome.DONE
+
+    def _database_kind(self, group: list[Claimed], report: RunReport) -> None:
+        self._record_together(group[0].step, [(c, {}) for c in group], report)
+
+    def _hlr_kind(self, step: str, group: list[Claimed], report: RunReport) -> None:
+        """One HLR exchange for the lines to bar; refused lines fail alone."""
+        try:
+            if step == Step.PURGE_HLR:
+                outcomes = self._purges(group)
+            else:
+                bars = self._bars(step, group)
+                outcomes = list(self.deps.hlr.bar_many(bars))
+        except Exception as exc:
+            for claimed in group:
+                report.add(self._failed(claimed, exc, False, True))
+            return
+        done: list[tuple[Claimed, dict[str, Any]]] = []
+        for claimed, error in zip(group, outcomes, strict=True):
+            if error is None:
+                result = {"purged": True} if step == Step.PURGE_HLR else {"barred": True}
+                done.append((claimed, result))
+            else:
+                log.warning("step %s %s: %s", claimed.step, claimed.key, error)
+                report.add(self._failed(claimed, error, False, True))
+        self._record_together(step, done, report)
+
+    def _bars(self, step: str, group: list[Claimed]) -> list[HlrBar]:
+        if step == Step.BAR_PORTED_LINE:
+            return [HlrBar(c.payload["imsi"], c.payload["msisdn"], c.key) for c in group]
+        with self.sessions() as session:
+            requests = load_requests(session, group)
+            return [
+                HlrBar(
+                    requests[c.request_id or 0].line.imsi,
+                    requests[c.request_id or 0].line.msisdn,
+                    c.key,
+                )
+                for c in group
+            ]
+
+    def _purges(self, group: list[Claimed]) -> list[PortError | None]:
+        outcomes: list[PortError | None] = []
+        for claimed in group:
+            try:
+                self.deps.hlr.purge(claimed.payload["imsi"], claimed.key)
+                outcomes.append(None)
+            except PortError as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def _notices(self, group: list[Claimed], report: RunReport) -> None:
+        """Each notice sent once. `NOTICE_CHUNK` at a time: their attempt marks commit first
+        (with the lease of every notice still to send renewed), then each is sent, then the
+        chunk is recorded done. A step that finds an earlier attempt's mark is resolved from
+        the gateway's evidence, never sent again."""
+        for start in range(0, len(group), NOTICE_CHUNK):
+            chunk = group[start : start + NOTICE_CHUNK]
+            now = self.deps.clock.now()
+            with self.sessions.begin() as session:
+                owned = self._owned(session, [c.id for c in chunk])
+                mark_attempts(
+                    session, now, [c for c in chunk if c.id in owned and c.attempted_at is None]
+                )
+                session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id.in_([c.id for c in group[start:]]),
+                        OutboxRow.locked_by == self.name,
+                        OutboxRow.status == OutboxStatus.PENDING,
+                    )
+                    .values(locked_until=now + self._lease())
+                )
+            sent: dict[str, list[tuple[Claimed, dict[str, Any]]]] = {}
+            for claimed in chunk:
+                if claimed.id not in owned:
+                    report.lease_lost += 1  # another worker took it over
+                    continue
+                calls = claimed.attempted_at is None
+                try:
+                    outcome = self._send(claimed) if calls else self._resolve(claimed)
+                except Exception as exc:
+                    report.add(self._failed(claimed, exc, True, calls))
+                    continue
+                sent.setdefault(claimed.step, []).append((claimed, outcome))
+            for step, done in sent.items():
+                self._record_together(step, done, report)
+
+    def _send(self, claimed: Claimed) -> dict[str, Any]:
+        """The gateway call of a notice whose attempt mark this batch committed."""
+        call = STEPS[claimed.step].call
+        assert call is not None
+        return call(self.deps, claimed, {})
+
+    def _resolve(self, claimed: Claimed) -> dict[str, Any]:
+        """A notice an earlier attempt marked: settled from the gateway's evidence, not sent."""
+        resolve = STEPS[claimed.step].resolve
+        assert resolve is not None
+        with self.sessions() as session:
+            return resolve(session, self.deps, claimed)
