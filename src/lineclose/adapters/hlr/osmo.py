@@ -126,28 +126,7 @@ class _CtrlConnection:
         return [r for r in replies if r is not None]
 
     def _request(self, verb: str, variable: str, value: str | None) -> _Reply:
-        request_id = str(next(self._ids))
-        line = f"{verb} {request_id} {variable}"
-        if value is not None:
-            line = f"{line} {value}"
-        deadline = time.monotonic() + self._timeout
-        self._sock.settimeout(self._timeout)
-        self._send(_IPA_PROTO_OSMO, bytes([_IPA_OSMO_EXT_CTRL]) + line.encode("ascii"))
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(f"no reply to {verb} {variable}")
-            self._sock.settimeout(remaining)
-            proto, payload = self._receive()
-            if proto == _IPA_PROTO_CCM:
-                if payload[:1] == bytes([_IPA_CCM_PING]):
-                    self._send(_IPA_PROTO_CCM, bytes([_IPA_CCM_PONG]))
-                continue
-            if proto != _IPA_PROTO_OSMO or payload[:1] != bytes([_IPA_OSMO_EXT_CTRL]):
-                continue
-            reply = _parse_ctrl(payload[1:], verb, request_id, variable)
-            if reply is not None:
-                return reply
+        return self._window([(verb, variable, value)])[0]
 
     def _send(self, proto: int, payload: bytes) -> None:
         self._sock.sendall(_IPA_HEADER.pack(len(payload), proto) + payload)
