@@ -18,6 +18,7 @@ from sqlalchemy.util import immutabledict
 READS_ONLY = "lineclose_reads_only"
 _READS_ONLY_OPTIONS = (READS_ONLY, "isolation_level")
 
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while the worker writes; busy_timeout waits instead of failing.

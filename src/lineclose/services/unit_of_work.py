@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from lineclose.db.engine import READS_ONLY, drop_reads_only as _drop_reads_only
+from lineclose.db.engine import READS_ONLY, drop_reads_only
 
 __all__ = [
     "ConcurrentChange",
@@ -67,7 +67,7 @@ def write_apart(session: Session) -> Iterator[None]:
     was_reading = reading_only(session)
     session.rollback()
     if was_reading:
-        _drop_reads_only(session)  # declared but not yet begun: the write may not inherit it
+        drop_reads_only(session)  # declared but not yet begun: the write may not inherit it
     yield
     session.commit()
     if was_reading:
