@@ -9,6 +9,7 @@ import threading
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import OperationalError
 
@@ -121,6 +122,32 @@ def test_a_token_used_in_a_reading_call_records_its_use_apart(app: App) -> None:
         assert reading_only(session)  # what follows the token check still reads only
         assert _operators(app) == 1
         session.rollback()
+    with app.sessions() as session:
+        used = session.execute(select(models.ApiToken.last_used_at)).scalar_one()
+    assert used is not None
+    assert used.replace(tzinfo=None) == app.deps.clock.now().replace(tzinfo=None)
+
+
+def test_a_camara_check_reads_only_and_records_a_due_token_use_apart(
+    app: App, client: TestClient
+) -> None:
+    with app.sessions.begin() as session:
+        operator = make_operator(session, app.deps, "us")
+        msisdn = make_line(session, app.deps, operator).msisdn
+        raw = create_staff_token(
+            session,
+            app.deps.clock.now(),
+            "checker",
+            Role.INTEGRATION,
+            operator.id,
+            frozenset({Scope.NUMBER_RECYCLING_CHECK}),
+        )
+    headers = {"Authorization": f"Bearer {raw}"}
+    body = {"phoneNumber": msisdn, "specifiedDate": "2022-06-01"}
+    for _ in range(2):  # the first records the token's use, the second finds it recorded
+        answer = client.post("/number-recycling/v0.2/check", json=body, headers=headers)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"phoneNumberRecycled": False}
     with app.sessions() as session:
         used = session.execute(select(models.ApiToken.last_used_at)).scalar_one()
     assert used is not None
