@@ -83,7 +83,7 @@ def _parse(raw: bytes) -> tuple[str | None, date]:
     return phone, day
 
 
-def camara_policy() -> None:
+async def camara_policy() -> None:
     """Who may call, declared for the route audits; enforced by `caller_from_token` so that
     refusals answer in CAMARA's shape: staff, systems with the scope, and a subscriber's own
     session (three-legged: it can only ask about its own number)."""
