@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import update
 
 from lineclose.bootstrap import App
 from lineclose.db import models
@@ -211,3 +212,20 @@ def test_service_not_applicable_to_a_data_only_card(
         headers=world.checker,
     )
     refused(answer, 422, "SERVICE_NOT_APPLICABLE")
+
+
+def test_a_closed_data_only_card_no_longer_makes_its_number_inapplicable(
+    app: App, client: TestClient, world: World
+) -> None:
+    data_card = another_line(app, world.operator_id, kind="data-only")
+    with app.sessions.begin() as session:
+        session.execute(
+            update(models.Line).where(models.Line.msisdn == data_card).values(status="closed")
+        )
+    answer = client.post(
+        CHECK,
+        json={"phoneNumber": data_card, "specifiedDate": "2024-01-01"},
+        headers=world.checker,
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"phoneNumberRecycled": False}

@@ -8,7 +8,15 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
+from sqlalchemy.util import immutabledict
+
+# The execution option a session carries for one transaction that only reads (see
+# `services.unit_of_work.reads_only`): on SQLite its transaction begins deferred and is held
+# read-only by `PRAGMA query_only`, so it reads its WAL snapshot beside a writer instead of
+# queueing on the write lock, and a write in it fails at once rather than only under load.
+READS_ONLY = "lineclose_reads_only"
+_READS_ONLY_OPTIONS = (READS_ONLY, "isolation_level")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,6 +41,31 @@ def _private_sqlite_file(path: Path) -> None:
             os.chmod(candidate, 0o600)
 
 
+def _begin(conn: Any) -> None:
+    """pysqlite's own transaction handling delays BEGIN: a transaction that may write takes
+    the write lock up front (`BEGIN IMMEDIATE`), so two writers queue on busy_timeout instead
+    of failing on upgrade; one declared reads-only begins deferred and may not write. The
+    pragma is switched only when the pooled connection's last transaction was the other kind."""
+    reads = bool(conn.get_execution_options().get(READS_ONLY))
+    if conn.info.get(READS_ONLY, False) != reads:
+        conn.exec_driver_sql(f"PRAGMA query_only={'ON' if reads else 'OFF'}")
+        conn.info[READS_ONLY] = reads
+    conn.exec_driver_sql("BEGIN" if reads else "BEGIN IMMEDIATE")
+
+
+def _reads_end(session: Session, transaction: SessionTransaction) -> None:
+    """A reads-only declaration lasts one transaction: the next one may write."""
+    if transaction.parent is None:
+        drop_reads_only(session)
+
+
+def drop_reads_only(session: Session) -> None:
+    if READS_ONLY in session.execution_options:
+        session.execution_options = immutabledict(
+            (k, v) for k, v in session.execution_options.items() if k not in _READS_ONLY_OPTIONS
+        )
+
+
 def make_engine(url: str, pool_size: int = 42) -> Engine:
     """`pool_size` must be at least the threads that use the engine at once: a request holds
     one connection, so a pool smaller than the thread pool makes requests queue on it."""
@@ -45,12 +78,7 @@ def make_engine(url: str, pool_size: int = 42) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
         event.listen(engine, "connect", _sqlite_pragmas)
 
-        # pysqlite's own transaction handling delays BEGIN; take the write lock up front
-        # so two writers queue on busy_timeout instead of failing on upgrade.
-        @event.listens_for(engine, "begin")
-        def _begin_immediate(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-
+        event.listen(engine, "begin", _begin)
         event.listen(
             engine,
             "connect",
@@ -63,4 +91,6 @@ def make_engine(url: str, pool_size: int = 42) -> Engine:
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    event.listen(factory, "after_transaction_end", _reads_end)
+    return factory

@@ -11,20 +11,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.domain.aging import NumberState
-from lineclose.domain.facts import LineKind
+from lineclose.domain.facts import LineKind, LineStatus
+from lineclose.domain.profiles import profile_for
 from lineclose.domain.reassigned import RECORDS_SINCE, Reassigned, reassigned
 from lineclose.errors import LinecloseError, Unauthenticated
 from lineclose.security.secrets_hashing import token_digest
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import SUBSCRIBER_TOKEN_PREFIX, actor_from_token
-from lineclose.services.lines import line_by_msisdn, local_today, profile_of
-from lineclose.services.reassigned import E164, latest_disconnection
+from lineclose.services.lines import local_today
+from lineclose.services.reassigned import E164
 
 # The last calendar day has begun somewhere on Earth when UTC+14 reaches it.
 EARLIEST_OFFSET = timedelta(hours=14)
@@ -106,6 +108,37 @@ def _not_found() -> CamaraRefusal:
     return CamaraRefusal(404, "IDENTIFIER_NOT_FOUND", "Phone number not found.")
 
 
+def _subject_facts(msisdn: str) -> Select[Any]:
+    """Everything one check needs, in one statement: the number and its operator's profile,
+    the kind of the line in service with it (the one `line_by_msisdn` picks when one is in
+    service; a closed line never makes the service inapplicable) and its latest disconnection
+    (the number's own operator's, as `latest_disconnection` reads it)."""
+    in_service = (
+        select(models.Line.kind)
+        .where(models.Line.msisdn == msisdn, models.Line.status != LineStatus.CLOSED.value)
+        .order_by(models.Line.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    latest = (
+        select(func.max(models.Disconnection.disconnected_on))
+        .where(models.Disconnection.msisdn == msisdn)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            models.Number.operator_id,
+            models.Number.state,
+            models.Operator.profile,
+            models.Operator.profile_overrides,
+            in_service.label("line_kind"),
+            latest.label("latest"),
+        )
+        .join(models.Operator, models.Operator.id == models.Number.operator_id)
+        .where(models.Number.msisdn == msisdn)
+    )
+
+
 def check(
     session: Session, deps: Deps, caller: Caller, phone_number: str | None, specified: date
 ) -> bool:
@@ -115,24 +148,22 @@ def check(
     msisdn = subject_of(caller, phone_number)
     if specified > (deps.clock.now() + EARLIEST_OFFSET).date():
         raise CamaraRefusal(400, "OUT_OF_RANGE", "specifiedDate must not be in the future")
-    number = session.get(models.Number, msisdn)
+    found = session.execute(_subject_facts(msisdn)).first()
     operator_id = caller.actor.operator_id
-    if number is None or (operator_id is not None and number.operator_id != operator_id):
+    if found is None or (operator_id is not None and found.operator_id != operator_id):
         raise _not_found()
-    if number.state == NumberState.PORTED_OUT.value:
+    if found.state == NumberState.PORTED_OUT.value:
         raise _not_found()  # the number is now served by another network
-    line = line_by_msisdn(session, msisdn)
-    if line is not None and line.status != "closed" and line.kind == LineKind.DATA_ONLY.value:
+    if found.line_kind == LineKind.DATA_ONLY.value:
         raise CamaraRefusal(
             422,
             "SERVICE_NOT_APPLICABLE",
             "The service is not available for the provided phone number",
         )
-    operator = session.get(models.Operator, number.operator_id)
-    assert operator is not None
-    if specified > local_today(profile_of(operator), deps.clock.now()):
+    profile = profile_for(found.profile, found.profile_overrides or None)
+    if specified > local_today(profile, deps.clock.now()):
         raise CamaraRefusal(400, "OUT_OF_RANGE", "specifiedDate must not be in the future")
-    answer = reassigned(latest_disconnection(session, msisdn, number.operator_id), specified)
+    answer = reassigned(found.latest, specified)
     if answer is Reassigned.NO_DATA:
         raise CamaraRefusal(
             400,

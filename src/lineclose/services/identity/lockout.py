@@ -18,6 +18,7 @@ from lineclose.domain.facts import IdentityMethod
 from lineclose.errors import ChallengeFailed
 from lineclose.services import ratelimits
 from lineclose.services.context import Actor, Deps
+from lineclose.services.unit_of_work import write_apart
 
 LOCKED = "identity_locked"
 
@@ -85,7 +86,6 @@ def refuse(
     session: Session, deps: Deps, actor: Actor, line_id: int, method: IdentityMethod, message: str
 ) -> NoReturn:
     """End the use case on a wrong answer: drop its changes, commit the count, raise the refusal."""
-    session.rollback()
-    count_failure(session, deps, line_id, method, actor.label, actor.channel.value)
-    session.commit()
+    with write_apart(session):
+        count_failure(session, deps, line_id, method, actor.label, actor.channel.value)
     raise ChallengeFailed(message, code="identity_check_failed")

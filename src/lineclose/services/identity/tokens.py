@@ -14,6 +14,7 @@ from lineclose.security.secrets_hashing import new_token, token_digest
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import token_cache
 from lineclose.services.identity.token_cache import CachedToken
+from lineclose.services.unit_of_work import reading_only, write_apart
 
 SUBSCRIBER_TOKEN_PREFIX = "lcu"
 STAFF_TOKEN_PREFIX = "lcs"
@@ -108,12 +109,17 @@ def touch(session: Session, staff: Token, now: datetime) -> None:
         return
     if isinstance(staff, CachedToken):
         staff.last_used_at = now  # the row itself is written below, not through the session
-    session.execute(
+    used = (
         update(models.ApiToken)
         .where(models.ApiToken.id == staff.id)
         .values(last_used_at=now)
         .execution_options(synchronize_session=False)
     )
+    if reading_only(session):
+        with write_apart(session):
+            session.execute(used)
+        return
+    session.execute(used)
     if not (session.new or session.dirty or session.deleted):
         session.commit()
 

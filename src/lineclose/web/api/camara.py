@@ -20,7 +20,7 @@ from lineclose.services import camara as service
 from lineclose.services.access import RULES, Action
 from lineclose.services.camara import CamaraRefusal, invalid_argument
 from lineclose.services.reassigned import E164
-from lineclose.web.api.deps import POLICY_ATTRIBUTE, DepsDep, Policy, SessionDep
+from lineclose.web.api.deps import POLICY_ATTRIBUTE, DepsDep, Policy, ReadSessionDep
 
 router = APIRouter(prefix="/number-recycling/v0.2", tags=["CAMARA number recycling"])
 
@@ -83,7 +83,7 @@ def _parse(raw: bytes) -> tuple[str | None, date]:
     return phone, day
 
 
-def camara_policy() -> None:
+async def camara_policy() -> None:
     """Who may call, declared for the route audits; enforced by `caller_from_token` so that
     refusals answer in CAMARA's shape: staff, systems with the scope, and a subscriber's own
     session (three-legged: it can only ask about its own number)."""
@@ -125,7 +125,7 @@ async def raw_body(request: Request) -> bytes:
 )
 def check_number_recycling(
     raw: Annotated[bytes, Depends(raw_body)],
-    session: SessionDep,
+    session: ReadSessionDep,
     deps: DepsDep,
     authorization: Annotated[str | None, Header()] = None,
     x_correlator: Annotated[str | None, Header()] = None,
@@ -140,4 +140,6 @@ def check_number_recycling(
         recycled = service.check(session, deps, caller, phone, specified)
     except CamaraRefusal as refusal:
         return _refusal(refusal, correlator)
+    finally:
+        session.rollback()  # the reads end here, on this thread, not on another hop
     return _answer(200, {"phoneNumberRecycled": recycled}, correlator)

@@ -20,7 +20,7 @@ from lineclose.services import limiter as ratelimits
 from lineclose.services.access import RULES, Action
 from lineclose.services.context import Actor, Channel, Deps, Role, Scope
 from lineclose.services.identity import actor_from_remembered_token, actor_from_token
-from lineclose.services.unit_of_work import Session
+from lineclose.services.unit_of_work import Session, reads_only
 
 
 def app_of(request: Request) -> App:
@@ -52,6 +52,14 @@ async def get_session(app: Annotated[App, Depends(get_app)]) -> AsyncIterator[Se
             await run_in_threadpool(_end, session)
         else:
             session.close()
+
+
+async def get_read_session(session: Annotated[Session, Depends(get_session)]) -> Session:
+    """The request's session for a call that only reads: its transaction is declared
+    reads-only before anything touches the database (the token lookup included), so on SQLite
+    it reads beside writers instead of queueing for the write lock."""
+    reads_only(session)
+    return session
 
 
 async def get_deps(app: Annotated[App, Depends(get_app)]) -> Deps:
@@ -164,6 +172,7 @@ def may(action: Action) -> Any:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 DepsDep = Annotated[Deps, Depends(get_deps)]
 ActorDep = Annotated[Actor, Depends(current_actor)]
 StaffDep = Annotated[Actor, Depends(staff_actor)]

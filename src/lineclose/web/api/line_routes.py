@@ -20,7 +20,7 @@ from lineclose.services.reads.models import NumberState
 from lineclose.services.unit_of_work import reads_only
 from lineclose.services.views import eligibility_view
 from lineclose.web.api.bounds import DbIdPath
-from lineclose.web.api.deps import DepsDep, SessionDep, limited, may
+from lineclose.web.api.deps import DepsDep, ReadSessionDep, SessionDep, limited, may
 from lineclose.web.api.language import api_locale, localized_eligibility
 from lineclose.web.api.schemas import (
     BillOut,
@@ -56,7 +56,7 @@ def evidence(items: list[IdentityIn]) -> tuple[IdentityEvidence, ...]:
     response_model=LineOut,
     responses=problems(401, 403, 404, 422),
 )
-def get_line(msisdn: str, session: SessionDep, deps: DepsDep, actor: LineViewer) -> LineOut:
+def get_line(msisdn: str, session: ReadSessionDep, deps: DepsDep, actor: LineViewer) -> LineOut:
     line = line_overview_by_number(session, deps, actor, msisdn)
     return LineOut(
         msisdn=line.summary.msisdn,
@@ -187,5 +187,5 @@ def port_out(
     response_model=NumberState,
     responses=problems(401, 403, 404, 422),
 )
-def number_state(msisdn: str, session: SessionDep, actor: NumberDesk) -> NumberState:
+def number_state(msisdn: str, session: ReadSessionDep, actor: NumberDesk) -> NumberState:
     return read_number_state(session, actor, msisdn)

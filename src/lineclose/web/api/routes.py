@@ -25,7 +25,7 @@ from lineclose.services.reads import requests as request_reads
 from lineclose.services.reads.models import DeadLetter, RequestView
 from lineclose.web.api import auth_routes, line_routes
 from lineclose.web.api.bounds import DbIdPath
-from lineclose.web.api.deps import DepsDep, SessionDep, limited, may, public
+from lineclose.web.api.deps import DepsDep, ReadSessionDep, SessionDep, limited, may, public
 from lineclose.web.api.line_routes import evidence
 from lineclose.web.api.schemas import (
     AssignIn,
@@ -144,7 +144,9 @@ def submit(
     response_model=RequestView,
     responses=problems(401, 403, 404),
 )
-def get_request(reference: str, session: SessionDep, deps: DepsDep, actor: Reader) -> RequestView:
+def get_request(
+    reference: str, session: ReadSessionDep, deps: DepsDep, actor: Reader
+) -> RequestView:
     return _shown(session, deps, actor, reference)
 
 
@@ -214,7 +216,7 @@ def reject(
     responses=problems(401, 403, 422),
 )
 def review_queue(
-    session: SessionDep,
+    session: ReadSessionDep,
     deps: DepsDep,
     actor: QueueReader,
     status: RequestState | None = Query(default=RequestState.UNDER_REVIEW),
@@ -227,7 +229,7 @@ def review_queue(
 
 
 @api.get("/escalations", tags=["review"], response_model=RequestList, responses=problems(401, 403))
-def escalations(session: SessionDep, deps: DepsDep, actor: Supervisor) -> RequestList:
+def escalations(session: ReadSessionDep, deps: DepsDep, actor: Supervisor) -> RequestList:
     """Overdue reviews, for supervisors to reassign or decide."""
     entries = request_reads.escalations(session, deps, actor)
     return RequestList(items=[e.request for e in entries], count=len(entries))
@@ -258,7 +260,7 @@ def assign(
         limited(ratelimits.certificate_limit),
     ],
 )
-def verify_certificate(code: str, session: SessionDep) -> dict[str, Any]:
+def verify_certificate(code: str, session: ReadSessionDep) -> dict[str, Any]:
     """Public: confirms a closure certificate without revealing personal data."""
     return certificate_reads.verify_certificate(session, code)
 
@@ -270,7 +272,7 @@ def verify_certificate(code: str, session: SessionDep) -> dict[str, Any]:
     responses={200: {"content": {"application/pdf": {}}}, **problems(401, 403, 404)},
 )
 def certificate_document(
-    code: str, session: SessionDep, deps: DepsDep, actor: LineViewer
+    code: str, session: ReadSessionDep, deps: DepsDep, actor: LineViewer
 ) -> Response:
     document = certificate_reads.certificate_by_code(session, deps, actor, code)
     return Response(
@@ -287,7 +289,7 @@ def certificate_document(
     responses=problems(401, 403, 422),
 )
 def dead_letters(
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: Operations,
     status: Literal["dead", "uncertain"] = "dead",
 ) -> DeadLetterList:

@@ -24,7 +24,7 @@ from lineclose.services.context import Actor, Channel, Deps
 from lineclose.services.reads.lines import subscriber_locale
 from lineclose.services.reads.requests import escalations
 from lineclose.services.unit_of_work import Session
-from lineclose.web.api.deps import DepsDep, SessionDep
+from lineclose.web.api.deps import DepsDep, ReadSessionDep, SessionDep
 from lineclose.web.pages.common import STAFF_COOKIE, SUBSCRIBER_COOKIE, Page, page
 
 
@@ -130,8 +130,21 @@ def staff_page(request: Request, session: SessionDep, deps: DepsDep) -> Signed:
     return Signed(actor, page(request, None, request.cookies.get(STAFF_COOKIE, "")), session, deps)
 
 
+def subscriber_reading_page(request: Request, session: ReadSessionDep, deps: DepsDep) -> Signed:
+    """`subscriber_page` for a page that only reads: its transaction is reads-only."""
+    return subscriber_page(request, session, deps)
+
+
+def staff_reading_page(request: Request, session: ReadSessionDep, deps: DepsDep) -> Signed:
+    """`staff_page` for a page that only reads: its transaction is reads-only."""
+    return staff_page(request, session, deps)
+
+
 SubscriberPage = Annotated[Signed, Depends(subscriber_page)]
 StaffPage = Annotated[Signed, Depends(staff_page)]
+# Pages that show and change nothing; a sign-in's last use is still recorded, apart.
+SubscriberReadingPage = Annotated[Signed, Depends(subscriber_reading_page)]
+StaffReadingPage = Annotated[Signed, Depends(staff_reading_page)]
 
 PAGE_AREAS = ("/portal", "/console")
 

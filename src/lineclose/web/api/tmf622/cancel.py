@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from lineclose.services.tmf622 import cancel as service
 from lineclose.services.tmf622.views import BASE, CANCEL_ATTRIBUTES
-from lineclose.web.api.deps import DepsDep, SessionDep
+from lineclose.web.api.deps import DepsDep, ReadSessionDep, SessionDep
 from lineclose.web.api.tmf622.common import (
     Listener,
     OrderReader,
@@ -41,7 +41,7 @@ def create_cancel_product_order(
 @router.get("/cancelProductOrder", responses=answers(200, "CancelProductOrder", many=True))
 def list_cancel_product_orders(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: Listener,
     fields: str | None = None,
     offset: Annotated[int, Query()] = 0,
@@ -55,7 +55,7 @@ def list_cancel_product_orders(
 
 @router.get("/cancelProductOrder/{cancel_id}", responses=answers(200, "CancelProductOrder"))
 def retrieve_cancel_product_order(
-    cancel_id: str, session: SessionDep, actor: OrderReader, fields: str | None = None
+    cancel_id: str, session: ReadSessionDep, actor: OrderReader, fields: str | None = None
 ) -> JSONResponse:
     return JSONResponse(
         service.get(session, actor, cancel_id, fields_of(fields, CANCEL_ATTRIBUTES))

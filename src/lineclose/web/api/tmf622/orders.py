@@ -13,7 +13,7 @@ from lineclose.services.tmf622 import orders as service
 from lineclose.services.tmf622.errors import bad_request
 from lineclose.services.tmf622.reads import get_order, list_orders
 from lineclose.services.tmf622.views import BASE, ORDER_ATTRIBUTES
-from lineclose.web.api.deps import DepsDep, SessionDep
+from lineclose.web.api.deps import DepsDep, ReadSessionDep, SessionDep
 from lineclose.web.api.tmf622.common import (
     ERRORS,
     Listener,
@@ -54,7 +54,7 @@ def create_product_order(
 @router.get("/productOrder", responses=answers(200, "ProductOrder", many=True))
 def list_product_orders(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     deps: DepsDep,
     actor: Listener,
     fields: str | None = None,
@@ -78,7 +78,11 @@ def list_product_orders(
 
 @router.get("/productOrder/{order_id}", responses=answers(200, "ProductOrder"))
 def retrieve_product_order(
-    order_id: str, session: SessionDep, deps: DepsDep, actor: OrderReader, fields: str | None = None
+    order_id: str,
+    session: ReadSessionDep,
+    deps: DepsDep,
+    actor: OrderReader,
+    fields: str | None = None,
 ) -> JSONResponse:
     return JSONResponse(
         get_order(session, deps, actor, order_id, fields_of(fields, ORDER_ATTRIBUTES))

@@ -22,7 +22,7 @@ from lineclose.services.reads.lines import line_overview
 from lineclose.services.views import eligibility_view
 from lineclose.web.pages.common import checklist_choices, closure_input
 from lineclose.web.pages.console.models import EVIDENCE_METHODS, LinePage, UnpaidBill
-from lineclose.web.pages.signin import Signed, StaffPage
+from lineclose.web.pages.signin import Signed, StaffPage, StaffReadingPage
 
 router = APIRouter(prefix="/console")
 FormStr = Annotated[str, Form()]
@@ -99,7 +99,7 @@ def line_page(
 
 
 @router.get("/lines/{line_id}")
-def show_line(line_id: int, signed: StaffPage) -> Response:
+def show_line(line_id: int, signed: StaffReadingPage) -> Response:
     return signed.view.render("console/line.html", line_page(signed, line_id, line_form()))
 
 

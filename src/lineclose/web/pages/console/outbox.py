@@ -12,14 +12,14 @@ from lineclose.services import operations
 from lineclose.services.context import Channel
 from lineclose.services.reads.outbox import GIVEN_UP, dead_letters, ensure_can_touch_step
 from lineclose.web.pages.console.models import OutboxPage
-from lineclose.web.pages.signin import StaffPage
+from lineclose.web.pages.signin import StaffPage, StaffReadingPage
 
 router = APIRouter(prefix="/console")
 FormStr = Annotated[str, Form()]
 
 
 @router.get("/outbox")
-def outbox_page(signed: StaffPage, done: str = "") -> Response:
+def outbox_page(signed: StaffReadingPage, done: str = "") -> Response:
     """Dead and uncertain steps alike: an uncertain notice may have been sent, so retrying it
     is a decision staff take with the recipient."""
     rows = dead_letters(signed.session, signed.actor, GIVEN_UP)

@@ -17,7 +17,7 @@ from lineclose.services.reads.lines import line_overview
 from lineclose.services.reads.requests import audit_trail, request_detail
 from lineclose.services.reads.review import review_state
 from lineclose.web.pages.console.models import RequestPage
-from lineclose.web.pages.signin import Signed, StaffPage
+from lineclose.web.pages.signin import Signed, StaffPage, StaffReadingPage
 
 router = APIRouter(prefix="/console")
 FormStr = Annotated[str, Form()]
@@ -54,7 +54,7 @@ def request_page(signed: Signed, reference: str, **shown: Any) -> RequestPage:
 
 
 @router.get("/requests/{reference}")
-def show_request(reference: str, signed: StaffPage, done: str = "") -> Response:
+def show_request(reference: str, signed: StaffReadingPage, done: str = "") -> Response:
     notice = signed.view.t(NOTICES[done]) if done in NOTICES else None
     return signed.view.render(
         "console/request.html", request_page(signed, reference, notice=notice)

@@ -10,14 +10,14 @@ from fastapi.responses import Response
 from lineclose.errors import LinecloseError
 from lineclose.services.reads.lines import search_lines
 from lineclose.web.pages.console.models import SearchPage
-from lineclose.web.pages.signin import StaffPage
+from lineclose.web.pages.signin import StaffPage, StaffReadingPage
 
 router = APIRouter(prefix="/console")
 FormStr = Annotated[str, Form()]
 
 
 @router.get("/search")
-def search_form(signed: StaffPage) -> Response:
+def search_form(signed: StaffReadingPage) -> Response:
     return signed.view.render("console/search.html", SearchPage(signed.staff, [], searched=False))
 
 

@@ -14,7 +14,7 @@ from lineclose.services.reads.lines import line_overview, my_lines
 from lineclose.web.pages.common import checklist_choices, closure_input
 from lineclose.web.pages.portal.checklist import checklist_page, choice_query, query_choices
 from lineclose.web.pages.portal.models import Choices, LinesPage
-from lineclose.web.pages.signin import Signed, SubscriberPage
+from lineclose.web.pages.signin import Signed, SubscriberPage, SubscriberReadingPage
 
 router = APIRouter(prefix="/portal")
 FormStr = Annotated[str, Form()]
@@ -23,14 +23,14 @@ EMPTY_FORM = {"refund_account": "", "alternate_contact": ""}
 
 
 @router.get("/lines")
-def lines(signed: SubscriberPage) -> Response:
+def lines(signed: SubscriberReadingPage) -> Response:
     return signed.view.render(
         "portal/lines.html", LinesPage(my_lines(signed.session, signed.actor))
     )
 
 
 @router.get("/lines/{line_id}")
-def checklist(line_id: int, request: Request, signed: SubscriberPage) -> Response:
+def checklist(line_id: int, request: Request, signed: SubscriberReadingPage) -> Response:
     shown = checklist_page(
         signed.session, signed.deps, signed.actor, line_id, query_choices(request)
     )

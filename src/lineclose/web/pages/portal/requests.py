@@ -16,7 +16,7 @@ from lineclose.services.reads.certificates import certificate_by_reference
 from lineclose.services.reads.requests import request_detail
 from lineclose.web.pages.common import checklist_choices, closure_input
 from lineclose.web.pages.portal.checklist import progress_page
-from lineclose.web.pages.signin import Signed, SubscriberPage
+from lineclose.web.pages.signin import Signed, SubscriberPage, SubscriberReadingPage
 
 router = APIRouter(prefix="/portal")
 FormStr = Annotated[str, Form()]
@@ -24,7 +24,7 @@ AckList = Annotated[list[str] | None, Form()]
 
 
 @router.get("/requests/{reference}")
-def progress(reference: str, signed: SubscriberPage) -> Response:
+def progress(reference: str, signed: SubscriberReadingPage) -> Response:
     shown = progress_page(signed.session, signed.deps, signed.actor, reference)
     return signed.view.render("portal/request.html", shown)
 
@@ -102,7 +102,7 @@ def _kept_date(signed: Signed, reference: str) -> date | None:
 
 
 @router.get("/requests/{reference}/certificate.pdf")
-def certificate(reference: str, signed: SubscriberPage) -> Response:
+def certificate(reference: str, signed: SubscriberReadingPage) -> Response:
     document = certificate_by_reference(signed.session, signed.deps, signed.actor, reference)
     return Response(
         document.pdf,
