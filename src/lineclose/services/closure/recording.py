@@ -25,7 +25,7 @@ from lineclose.services.notices import notice_row
 from lineclose.services.webhooks.hooks import collect_recorded
 
 _NEW_REQUESTS = "lineclose.new_requests"
-_EVENTS = models.RequestEvent.__table__
+_EVENTS = models.RequestEvent.metadata.tables[models.RequestEvent.__tablename__]
 _EVENT_COLUMNS = ("from_state", "to_state", "command", "actor", "channel", "reason", "at")
 # RETURNING in the rows' order: PostgreSQL's form for it is one statement; SQLite's is one
 # statement per row, so there the ids come back unordered from one statement and are sorted
