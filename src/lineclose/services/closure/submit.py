@@ -142,7 +142,11 @@ def _insert(
     another process that committed the same Idempotency-Key first (answer with its request,
     and forget the audit entries recorded since `mark`) or a reference clash (draw again: the
     entries recorded since `mark` then name the new reference)."""
-    for _ in range(REFERENCE_ATTEMPTS):
+    for attempt in range(REFERENCE_ATTEMPTS):
+        if attempt:
+            drawn = new_reference(deps.clock.now(), draw)
+            audit.rename_since(session, mark, "closure_request", request.reference, drawn)
+            request.reference = drawn
         if _insert_row(session, request):
             return None
         if key is not None:
@@ -150,9 +154,6 @@ def _insert(
             if winner is not None:
                 audit.discard_since(session, mark)
                 return winner
-        drawn = new_reference(deps.clock.now(), draw)
-        audit.rename_since(session, mark, "closure_request", request.reference, drawn)
-        request.reference = drawn
     raise Conflict("could not allot a free reference: try again", code="reference_exhausted")
 
 
