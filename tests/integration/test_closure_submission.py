@@ -7,9 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
 from lineclose.db import models
+from lineclose.db.audit import verify_chain
 from lineclose.domain.references import format_reference
 from lineclose.errors import IdempotencyMismatch
 from lineclose.services import closure
@@ -29,6 +31,17 @@ def _lines(app: App, count: int) -> list[str]:
 def _count(app: App) -> int:
     with app.sessions() as session:
         return session.execute(select(func.count(models.ClosureRequest.id))).scalar_one()
+
+
+def _audited(session: Session) -> dict[str, list[str]]:
+    entries: dict[str, list[str]] = {}
+    for entity_id, action in session.execute(
+        select(models.AuditEntry.entity_id, models.AuditEntry.action)
+        .where(models.AuditEntry.entity == "closure_request")
+        .order_by(models.AuditEntry.id)
+    ):
+        entries.setdefault(entity_id, []).append(action)
+    return entries
 
 
 def test_a_repeated_key_returns_the_first_request_and_other_content_is_refused(app: App) -> None:
@@ -66,6 +79,12 @@ def test_a_taken_reference_is_drawn_again(app: App) -> None:
     with app.sessions() as session:
         found = closure.get_request(session, second.request.reference.lower().replace("-", ""))
         assert found.line.msisdn == second_line
+        # The audit entries recorded under the clashing draw name the reference kept.
+        assert _audited(session) == {
+            taken.request.reference: ["request.submit", "request.raise_blockers"],
+            second.request.reference: ["request.submit", "request.raise_blockers"],
+        }
+        assert verify_chain(session).first_broken_id is None
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -94,3 +113,7 @@ def test_a_submission_that_loses_the_race_for_its_key_answers_with_the_winner(ap
         assert not lost.created
         assert lost.request.reference == winner[0]
     assert _count(app) == 1
+    # The loser's transitions were never written: only the winner's are audited.
+    with app.sessions() as session:
+        assert _audited(session) == {winner[0]: ["request.submit", "request.raise_blockers"]}
+        assert verify_chain(session).first_broken_id is None

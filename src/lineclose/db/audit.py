@@ -76,6 +76,14 @@ def discard_since(session: Session, mark: int) -> None:
     del session.info.get(_PENDING, [])[mark:]
 
 
+def rename_since(session: Session, mark: int, entity: str, old_id: str, new_id: str) -> None:
+    """The entries appended after `mark` about entity `old_id` name `new_id` instead (an
+    identifier drawn again before anything was written under the first one)."""
+    for entry in session.info.get(_PENDING, [])[mark:]:
+        if entry["entity"] == entity and entry["entity_id"] == old_id:
+            entry["entity_id"] = new_id
+
+
 @event.listens_for(Session, "before_commit")
 def _chain_at_commit(session: Session) -> None:
     if session.in_nested_transaction():

@@ -96,7 +96,7 @@ def finish_approval(
         if request.requested_date and request.requested_date > today
         else today
     )
-    notify_line(session, deps, request, "approved", event.id, date=closing_on.isoformat())
+    notify_line(session, deps, request, "approved", event, date=closing_on.isoformat())
     if request.requested_date and request.requested_date > today:
         request.scheduled_for = request.requested_date
         transition(
@@ -200,5 +200,5 @@ def reject(
     event = transition(session, deps, request, Command.REJECT, actor, {"reasons": detail})
     request.rejection = {"reasons": detail, "by": actor.label, "at": event.at.isoformat()}
     reason = rejection_words(detail, line_locale(request.line))
-    notify_line(session, deps, request, "rejected", event.id, reason=reason)
+    notify_line(session, deps, request, "rejected", event, reason=reason)
     return request

@@ -40,7 +40,7 @@ def route(
         )
         # The SMS says what to do in words, in the holder's language: never a raw code.
         action = needs_action_words(result.blocker_codes, line_locale(request.line))
-        notify_line(session, deps, request, "needs_action", event.id, action=action)
+        notify_line(session, deps, request, "needs_action", event, action=action)
         return result
     if result.quote.refund.is_positive and not request.refund_account_enc:
         raise InvalidInput(
@@ -62,7 +62,7 @@ def route(
         SYSTEM_ACTOR,
         {"review_due_on": result.review_due_on.isoformat()},
     )
-    notify_line(session, deps, request, "request_received", event.id)
+    notify_line(session, deps, request, "request_received", event)
     if decision.approve and not needs_second_approver(request, result):
         # Queuing for review changes no fact the evaluation read, so its result still holds.
         finish_approval(

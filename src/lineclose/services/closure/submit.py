@@ -9,12 +9,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from lineclose.db import models
+from lineclose.db import audit, models
 from lineclose.domain.eligibility import Eligibility
 from lineclose.domain.facts import LineStatus
 from lineclose.domain.states import Command, RequestState
 from lineclose.errors import Conflict, IdempotencyMismatch, TransitionNotAllowed
 from lineclose.services.closure.input import ClosureInput, apply_input
+from lineclose.services.closure.recording import new_request, write
 from lineclose.services.closure.references import (
     BodySource,
     ensure_can_act,
@@ -23,7 +24,7 @@ from lineclose.services.closure.references import (
     secure_body,
 )
 from lineclose.services.closure.routing import route
-from lineclose.services.closure.transitions import new_request_events, transition
+from lineclose.services.closure.transitions import transition
 from lineclose.services.context import Actor, Deps
 from lineclose.services.line_loading import load_facts, load_line
 from lineclose.services.lines import ensure_can_see_line, profile_of
@@ -135,17 +136,23 @@ def _insert(
     key: str | None,
     digest: str,
     draw: BodySource,
+    mark: int,
 ) -> Submitted | None:
-    """Insert under a fresh reference. A taken unique key is either another process that
-    committed the same Idempotency-Key first (answer with its request) or a reference clash
-    (draw again)."""
-    for _ in range(REFERENCE_ATTEMPTS):
-        request.reference = new_reference(deps.clock.now(), draw)
+    """Insert under the reference drawn for it, or a fresh one. A taken unique key is either
+    another process that committed the same Idempotency-Key first (answer with its request,
+    and forget the audit entries recorded since `mark`) or a reference clash (draw again: the
+    entries recorded since `mark` then name the new reference)."""
+    for attempt in range(REFERENCE_ATTEMPTS):
+        if attempt:
+            drawn = new_reference(deps.clock.now(), draw)
+            audit.rename_since(session, mark, "closure_request", request.reference, drawn)
+            request.reference = drawn
         if _insert_row(session, request):
             return None
         if key is not None:
             winner = _replay(session, key, digest)
             if winner is not None:
+                audit.discard_since(session, mark)
                 return winner
     raise Conflict("could not allot a free reference: try again", code="reference_exhausted")
 
@@ -196,13 +203,18 @@ def submit(
         **_UNSET,
     )
     apply_input(session, deps, actor, request, given, loaded)
-    winner = _insert(session, deps, request, key, digest, draw_reference)
-    if winner is not None:
-        return winner
-    with new_request_events(session, request.id) as events:
+    request.reference = new_reference(now, draw_reference)
+    mark = audit.pending_mark(session)
+    # The whole submission is decided in memory, then written: the request's row in its
+    # final state (one INSERT, no UPDATE after), its history and its notices.
+    with new_request(session, request) as recording:
         transition(session, deps, request, Command.SUBMIT, actor, new_request=True)
         result = route(session, deps, request, loaded)
-    return Submitted(request, created=True, eligibility=result, events=events)
+    winner = _insert(session, deps, request, key, digest, draw_reference, mark)
+    if winner is not None:
+        return winner
+    write(session, deps, request, recording)
+    return Submitted(request, created=True, eligibility=result, events=recording.events)
 
 
 def resubmit(

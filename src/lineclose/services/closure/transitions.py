@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -13,25 +11,13 @@ from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.outbox import Step
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
 from lineclose.errors import TransitionNotAllowed
+from lineclose.services.closure.recording import recording_of
 from lineclose.services.context import Actor, Deps
 from lineclose.services.language import line_locale
 from lineclose.services.notices import enqueue_sms
 from lineclose.services.tmf622 import hub as tmf_hub
 
 BEGIN_EXECUTION = Step.BEGIN_EXECUTION
-_NEW_REQUESTS = "lineclose.new_requests"
-
-
-@contextmanager
-def new_request_events(session: Session, request_id: int) -> Iterator[list[models.RequestEvent]]:
-    """While a request is being created: the events its transitions record, kept for the answer
-    (no read needed), and no TMF622 order to tell (an order is made after its request)."""
-    recording: dict[int, list[models.RequestEvent]] = session.info.setdefault(_NEW_REQUESTS, {})
-    events = recording[request_id] = []
-    try:
-        yield events
-    finally:
-        recording.pop(request_id, None)
 
 
 def transition(
@@ -43,7 +29,10 @@ def transition(
     reason: dict[str, Any] | None = None,
     new_request: bool = False,
 ) -> models.RequestEvent:
-    """The one place a request's status changes: checks the table, stamps, records history and audit."""
+    """The one place a request's status changes: checks the table, stamps, records history and audit.
+
+    A request being created (`recording.new_request`) keeps its history in its recording, to
+    be written with the request; an existing one's event is flushed at once."""
     current = None if new_request else RequestState(request.status)
     try:
         target = next_state(current, command)
@@ -69,9 +58,12 @@ def transition(
         reason=reason or {},
         at=now,
     )
-    session.add(event)
-    session.flush()
-    recorded = session.info.get(_NEW_REQUESTS, {}).get(request.id)
+    recording = recording_of(session, request)
+    if recording is None:
+        session.add(event)
+        session.flush()
+    else:
+        recording.events.append(event)
     audit.append(
         session,
         now,
@@ -86,9 +78,7 @@ def transition(
             **(reason or {}),
         },
     )
-    if recorded is not None:
-        recorded.append(event)
-    else:
+    if recording is None:
         # Orders placed through TMF622 tell their hub listeners in this same transaction.
         tmf_hub.announce(session, deps, request.id)
     return event
@@ -99,18 +89,23 @@ def notify_line(
     deps: Deps,
     request: models.ClosureRequest,
     notice: str,
-    event_id: int,
+    event: models.RequestEvent,
     **values: Any,
 ) -> None:
     """An SMS about the request to the line itself, keyed by the event so it is sent once.
 
-    `event_id` is the event just recorded: no notice can have its key yet, so none is looked for.
+    `event` is the one just recorded: no notice can have its key yet, so none is looked for. A
+    request being created keeps the notice in its recording (the event has no id yet).
     """
+    recording = recording_of(session, request)
+    if recording is not None:
+        recording.notices.append((event, notice, values))
+        return
     line = request.line
     enqueue_sms(
         session,
         deps,
-        key=f"{request.id}:notice:{notice}:{event_id}",
+        key=f"{request.id}:notice:{notice}:{event.id}",
         to=line.msisdn,
         notice=notice,
         locale=line_locale(line),
@@ -126,6 +121,10 @@ def notify_line(
 
 
 def start_execution(session: Session, deps: Deps, request: models.ClosureRequest) -> None:
+    recording = recording_of(session, request)
+    if recording is not None:
+        recording.steps.append(BEGIN_EXECUTION)
+        return
     outbox.enqueue(
         session,
         deps.clock.now(),

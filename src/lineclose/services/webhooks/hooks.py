@@ -39,6 +39,17 @@ def _collect(session: Session, context: UOWTransaction) -> None:
                 pending.append(("number", obj.msisdn, "number.released"))
 
 
+def collect_recorded(session: Session, events: list[models.RequestEvent]) -> None:
+    """Events written by one statement, outside the unit of work (a new request's history):
+    collected as a flush would have collected them, in order."""
+    pending: list[tuple[str, Any, str]] = session.info.setdefault(_PENDING, [])
+    pending.extend(
+        ("request", event.request_id, STATE_EVENTS[event.to_state])
+        for event in events
+        if event.to_state in STATE_EVENTS
+    )
+
+
 def _request_of_number(session: Session, msisdn: str) -> models.ClosureRequest | None:
     return session.execute(
         select(models.ClosureRequest)
