@@ -2,7 +2,8 @@
 
 The line is read with its operator and holder in one statement and its facts and calendar in
 one more; a new request's answer is built from what the submission recorded, with no read
-after the commit. Transaction control (BEGIN, COMMIT) is not counted.
+after the commit. Transaction control (BEGIN, COMMIT) is not counted, nor SQLite's
+`PRAGMA query_only` switch when a pooled connection goes from reading to writing (no I/O).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def counted(app: App) -> Iterator[list[str]]:
 
     def count(*args: Any) -> None:
         statement = str(args[2])
-        if not statement.upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+        if not statement.upper().startswith(("BEGIN", "COMMIT", "ROLLBACK", "PRAGMA QUERY_ONLY")):
             statements.append(statement)
 
     event.listen(app.engine, "before_cursor_execute", count)
