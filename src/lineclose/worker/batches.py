@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
 from lineclose.db.models import OutboxRow
 from lineclose.db.outbox import Claimed, claim_many, mark_attempts
@@ -109,7 +110,7 @@ class BatchSteps:
             session.execute(
                 select(OutboxRow.id)
                 .where(
-                    OutboxRow.id.in_(ids),
+                    among(session, OutboxRow.id, ids),
                     OutboxRow.status == OutboxStatus.PENDING,
                     OutboxRow.locked_by == self.name,
                 )
@@ -232,7 +233,7 @@ class BatchSteps:
                 session.execute(
                     update(OutboxRow)
                     .where(
-                        OutboxRow.id.in_([c.id for c in group[start:]]),
+                        among(session, OutboxRow.id, [c.id for c in group[start:]]),
                         OutboxRow.locked_by == self.name,
                         OutboxRow.status == OutboxStatus.PENDING,
                     )
