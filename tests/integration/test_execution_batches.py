@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from lineclose.bootstrap import App
-from lineclose.db import audit, models
+from lineclose.db import audit, models, outbox
 from lineclose.db.models_money import Debt
 from lineclose.domain.facts import IdentityMethod
 from lineclose.ports.clock import FrozenClock
@@ -318,3 +318,35 @@ def test_a_worker_dying_mid_batch_of_notices_has_none_sent_twice(
     # closures that followed were sent once each.
     assert statuses["uncertain"] == min(due, NOTICE_CHUNK)
     assert statuses["done"] + statuses["uncertain"] == sum(statuses.values())
+
+
+def test_a_claim_leases_no_more_steps_than_asked(app: App) -> None:
+    """More due steps than a batch takes: the claim leases `limit` of them, the earliest, and
+    the next claim the following ones (PostgreSQL once leased them all, running the locking
+    subquery again for each row its UPDATE changed)."""
+    now = app.deps.clock.now()
+    with app.sessions.begin() as session:
+        outbox.enqueue_many(
+            session,
+            now,
+            [
+                {
+                    "step": "send_sms",
+                    "key": f"claim-limit:{n}",
+                    "available_at": now - timedelta(seconds=n),
+                }
+                for n in range(30)
+            ],
+        )
+    lease = timedelta(seconds=60)
+    with app.sessions.begin() as session:
+        first = outbox.claim_many(session, now, "w1", lease, {"send_sms"}, 7)
+    with app.sessions.begin() as session:
+        second = outbox.claim_many(session, now, "w1", lease, {"send_sms"}, 7)
+    assert [c.key for c in first] == [f"claim-limit:{n}" for n in range(29, 22, -1)]
+    assert [c.key for c in second] == [f"claim-limit:{n}" for n in range(22, 15, -1)]
+    with app.sessions() as session:
+        leased = session.execute(
+            select(func.count()).where(models.OutboxRow.locked_by == "w1")
+        ).scalar_one()
+    assert leased == 14
