@@ -21,6 +21,7 @@ from lineclose.ports.errors import Rejected
 from lineclose.services import closure
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
+from lineclose.services.notices import notice_row
 from lineclose.worker.batches import NOTICE_CHUNK
 from lineclose.worker.dispatcher import RunOutcome, Worker
 from tests.factories import make_line, make_operator
@@ -350,3 +351,51 @@ def test_a_claim_leases_no_more_steps_than_asked(app: App) -> None:
             select(func.count()).where(models.OutboxRow.locked_by == "w1")
         ).scalar_one()
     assert leased == 14
+
+
+class SlowSends(Worker):
+    """Each send takes a tenth of the lease; notes whether the notice was still leased to it."""
+
+    def __init__(self, app: App, clock: FrozenClock) -> None:
+        super().__init__(app.sessions, app.deps, name="slow-sends")
+        self.clock = clock
+        self.leased: list[bool] = []
+
+    def _send(self, claimed: Any) -> dict[str, Any]:
+        with self.sessions() as session:
+            row = session.get(models.OutboxRow, claimed.id)
+            assert row is not None
+            self.leased.append(
+                row.locked_by == self.name
+                and row.locked_until is not None
+                and row.locked_until.replace(tzinfo=None) > self.clock.now().replace(tzinfo=None)
+            )
+        self.clock.advance(self._lease() / 10)
+        return super()._send(claimed)
+
+
+def test_notices_still_to_send_keep_their_lease_through_a_slow_batch(
+    app: App, clock: FrozenClock
+) -> None:
+    with app.sessions.begin() as session:
+        outbox.enqueue_many(
+            session,
+            clock.now(),
+            [
+                notice_row(
+                    app.deps,
+                    key=f"slow:{n}",
+                    to="+8613900000099",
+                    notice="request_received",
+                    locale="en",
+                    values={"reference": f"LC-{n}", "msisdn": "139****0099", "operator": "X"},
+                )
+                for n in range(3 * NOTICE_CHUNK)
+            ],
+        )
+    slow = SlowSends(app, clock)
+
+    slow.run_batch()
+
+    assert slow.leased == [True] * (3 * NOTICE_CHUNK)
+    assert len({m.key for m in app.deps.sms.sent}) == 3 * NOTICE_CHUNK  # type: ignore[attr-defined]

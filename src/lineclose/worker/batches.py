@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -100,7 +100,7 @@ class BatchSteps:
             took = (time.monotonic() - began) / len(batch)
             self._step_seconds = 0.5 * self._step_seconds + 0.5 * max(took, 1e-5)
         if notices:
-            self._notices(notices, report)
+            self._notices(notices, report, now + self._lease())
         log.info("batch of %d steps: %d done", len(batch) + len(notices), report.done)
         return report
 
@@ -217,11 +217,12 @@ class BatchSteps:
                 outcomes.append(exc)
         return outcomes
 
-    def _notices(self, group: list[Claimed], report: RunReport) -> None:
+    def _notices(self, group: list[Claimed], report: RunReport, leased_until: datetime) -> None:
         """Each notice sent once. `NOTICE_CHUNK` at a time: their attempt marks commit first
-        (with the lease of every notice still to send renewed), then each is sent, then the
-        chunk is recorded done. A step that finds an earlier attempt's mark is resolved from
-        the gateway's evidence, never sent again."""
+        (with the lease of every notice still to send renewed once half of it has run out),
+        then each is sent, then the chunk is recorded done. A step that finds an earlier
+        attempt's mark is resolved from the gateway's evidence, never sent again."""
+        lease = self._lease()
         for start in range(0, len(group), NOTICE_CHUNK):
             chunk = group[start : start + NOTICE_CHUNK]
             now = self.deps.clock.now()
@@ -230,15 +231,17 @@ class BatchSteps:
                 mark_attempts(
                     session, now, [c for c in chunk if c.id in owned and c.attempted_at is None]
                 )
-                session.execute(
-                    update(OutboxRow)
-                    .where(
-                        among(session, OutboxRow.id, [c.id for c in group[start:]]),
-                        OutboxRow.locked_by == self.name,
-                        OutboxRow.status == OutboxStatus.PENDING,
+                if leased_until - now < lease / 2:
+                    leased_until = now + lease
+                    session.execute(
+                        update(OutboxRow)
+                        .where(
+                            among(session, OutboxRow.id, [c.id for c in group[start:]]),
+                            OutboxRow.locked_by == self.name,
+                            OutboxRow.status == OutboxStatus.PENDING,
+                        )
+                        .values(locked_until=leased_until)
                     )
-                    .values(locked_until=now + self._lease())
-                )
             sent: dict[str, list[tuple[Claimed, dict[str, Any]]]] = {}
             for claimed in chunk:
                 if claimed.id not in owned:
