@@ -399,3 +399,54 @@ def test_notices_still_to_send_keep_their_lease_through_a_slow_batch(
 
     assert slow.leased == [True] * (3 * NOTICE_CHUNK)
     assert len({m.key for m in app.deps.sms.sent}) == 3 * NOTICE_CHUNK  # type: ignore[attr-defined]
+
+
+class RecordFailsOnce(Worker):
+    """The first recording of sent notices fails (in the transaction that marks the next
+    chunk): that chunk is recorded on its own, the next one marked on its own."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app.sessions, app.deps, name="record-fails-once")
+        self.failed = False
+
+    def _record_in(self, session: Any, step: str, done: Any) -> int:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("recording failed")
+        return super()._record_in(session, step, done)
+
+
+def test_a_chunk_whose_recording_fails_is_recorded_alone_and_none_is_sent_twice(
+    app: App, clock: FrozenClock
+) -> None:
+    with app.sessions.begin() as session:
+        outbox.enqueue_many(
+            session,
+            clock.now(),
+            [
+                notice_row(
+                    app.deps,
+                    key=f"record:{n}",
+                    to="+8613900000099",
+                    notice="request_received",
+                    locale="en",
+                    values={"reference": f"LC-{n}", "msisdn": "139****0099", "operator": "X"},
+                )
+                for n in range(2 * NOTICE_CHUNK + 3)
+            ],
+        )
+    worker = RecordFailsOnce(app)
+
+    report = worker.run_batch()
+
+    assert worker.failed
+    assert report.done == 2 * NOTICE_CHUNK + 3
+    keys = Counter(m.key for m in app.deps.sms.sent)  # type: ignore[attr-defined]
+    assert len(keys) == 2 * NOTICE_CHUNK + 3 and set(keys.values()) == {1}
+    with app.sessions() as session:
+        statuses = Counter(
+            session.execute(
+                select(models.OutboxRow.status).where(models.OutboxRow.step == "send_sms")
+            ).scalars()
+        )
+    assert statuses == {"done": 2 * NOTICE_CHUNK + 3}
