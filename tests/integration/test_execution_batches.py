@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import event, func, select
 
 from lineclose.bootstrap import App
-from lineclose.db import audit, models
+from lineclose.db import audit, models, outbox
 from lineclose.db.models_money import Debt
 from lineclose.domain.facts import IdentityMethod
 from lineclose.ports.clock import FrozenClock
@@ -21,6 +21,7 @@ from lineclose.ports.errors import Rejected
 from lineclose.services import closure
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.identity import IdentityEvidence
+from lineclose.services.notices import notice_row
 from lineclose.worker.batches import NOTICE_CHUNK
 from lineclose.worker.dispatcher import RunOutcome, Worker
 from tests.factories import make_line, make_operator
@@ -318,3 +319,134 @@ def test_a_worker_dying_mid_batch_of_notices_has_none_sent_twice(
     # closures that followed were sent once each.
     assert statuses["uncertain"] == min(due, NOTICE_CHUNK)
     assert statuses["done"] + statuses["uncertain"] == sum(statuses.values())
+
+
+def test_a_claim_leases_no_more_steps_than_asked(app: App) -> None:
+    """More due steps than a batch takes: the claim leases `limit` of them, the earliest, and
+    the next claim the following ones (PostgreSQL once leased them all, running the locking
+    subquery again for each row its UPDATE changed)."""
+    now = app.deps.clock.now()
+    with app.sessions.begin() as session:
+        outbox.enqueue_many(
+            session,
+            now,
+            [
+                {
+                    "step": "send_sms",
+                    "key": f"claim-limit:{n}",
+                    "available_at": now - timedelta(seconds=n),
+                }
+                for n in range(30)
+            ],
+        )
+    lease = timedelta(seconds=60)
+    with app.sessions.begin() as session:
+        first = outbox.claim_many(session, now, "w1", lease, {"send_sms"}, 7)
+    with app.sessions.begin() as session:
+        second = outbox.claim_many(session, now, "w1", lease, {"send_sms"}, 7)
+    assert [c.key for c in first] == [f"claim-limit:{n}" for n in range(29, 22, -1)]
+    assert [c.key for c in second] == [f"claim-limit:{n}" for n in range(22, 15, -1)]
+    with app.sessions() as session:
+        leased = session.execute(
+            select(func.count()).where(models.OutboxRow.locked_by == "w1")
+        ).scalar_one()
+    assert leased == 14
+
+
+class SlowSends(Worker):
+    """Each send takes a tenth of the lease; notes whether the notice was still leased to it."""
+
+    def __init__(self, app: App, clock: FrozenClock) -> None:
+        super().__init__(app.sessions, app.deps, name="slow-sends")
+        self.clock = clock
+        self.leased: list[bool] = []
+
+    def _send(self, claimed: Any) -> dict[str, Any]:
+        with self.sessions() as session:
+            row = session.get(models.OutboxRow, claimed.id)
+            assert row is not None
+            self.leased.append(
+                row.locked_by == self.name
+                and row.locked_until is not None
+                and row.locked_until.replace(tzinfo=None) > self.clock.now().replace(tzinfo=None)
+            )
+        self.clock.advance(self._lease() / 10)
+        return super()._send(claimed)
+
+
+def test_notices_still_to_send_keep_their_lease_through_a_slow_batch(
+    app: App, clock: FrozenClock
+) -> None:
+    with app.sessions.begin() as session:
+        outbox.enqueue_many(
+            session,
+            clock.now(),
+            [
+                notice_row(
+                    app.deps,
+                    key=f"slow:{n}",
+                    to="+8613900000099",
+                    notice="request_received",
+                    locale="en",
+                    values={"reference": f"LC-{n}", "msisdn": "139****0099", "operator": "X"},
+                )
+                for n in range(3 * NOTICE_CHUNK)
+            ],
+        )
+    slow = SlowSends(app, clock)
+
+    slow.run_batch()
+
+    assert slow.leased == [True] * (3 * NOTICE_CHUNK)
+    assert len({m.key for m in app.deps.sms.sent}) == 3 * NOTICE_CHUNK  # type: ignore[attr-defined]
+
+
+class RecordFailsOnce(Worker):
+    """The first recording of sent notices fails (in the transaction that marks the next
+    chunk): that chunk is recorded on its own, the next one marked on its own."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(app.sessions, app.deps, name="record-fails-once")
+        self.failed = False
+
+    def _record_in(self, session: Any, step: str, done: Any) -> int:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("recording failed")
+        return super()._record_in(session, step, done)
+
+
+def test_a_chunk_whose_recording_fails_is_recorded_alone_and_none_is_sent_twice(
+    app: App, clock: FrozenClock
+) -> None:
+    with app.sessions.begin() as session:
+        outbox.enqueue_many(
+            session,
+            clock.now(),
+            [
+                notice_row(
+                    app.deps,
+                    key=f"record:{n}",
+                    to="+8613900000099",
+                    notice="request_received",
+                    locale="en",
+                    values={"reference": f"LC-{n}", "msisdn": "139****0099", "operator": "X"},
+                )
+                for n in range(2 * NOTICE_CHUNK + 3)
+            ],
+        )
+    worker = RecordFailsOnce(app)
+
+    report = worker.run_batch()
+
+    assert worker.failed
+    assert report.done == 2 * NOTICE_CHUNK + 3
+    keys = Counter(m.key for m in app.deps.sms.sent)  # type: ignore[attr-defined]
+    assert len(keys) == 2 * NOTICE_CHUNK + 3 and set(keys.values()) == {1}
+    with app.sessions() as session:
+        statuses = Counter(
+            session.execute(
+                select(models.OutboxRow.status).where(models.OutboxRow.step == "send_sms")
+            ).scalars()
+        )
+    assert statuses == {"done": 2 * NOTICE_CHUNK + 3}

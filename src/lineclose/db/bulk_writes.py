@@ -13,8 +13,8 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import DeclarativeBase, InstrumentedAttribute, Session
 
-# Rows per IN list when reading back what a chunk may clash with.
-_IN_PAGE = 5_000
+from lineclose.db.among import among
+
 # Below this many rows a COPY's own round trips cost more than the INSERT it replaces.
 _COPY_FROM = 20
 
@@ -109,12 +109,9 @@ def present(
     values: Collection[Any],
     *more: InstrumentedAttribute[Any],
 ) -> list[tuple[Any, ...]]:
-    """Rows of `column` (and `more` columns) whose `column` is one of `values`."""
-    wanted = list(values)
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(wanted), _IN_PAGE):
-        page = wanted[start : start + _IN_PAGE]
-        # One expanding parameter: the values are sent as they are, not coerced one by one.
-        statement = select(column, *more).where(column.in_(bindparam("values", expanding=True)))
-        found.extend(tuple(r) for r in session.execute(statement, {"values": page}))
-    return found
+    """Rows of `column` (and `more` columns) whose `column` is one of `values`: one statement,
+    the values sent as one parameter (`db.among`)."""
+    if not values:
+        return []
+    statement = select(column, *more).where(among(session, column, values))
+    return [tuple(r) for r in session.execute(statement)]

@@ -11,6 +11,7 @@ from sqlalchemy import Insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
 from lineclose.db.models import OutboxRow
 from lineclose.domain.outbox import OutboxStatus
@@ -158,27 +159,34 @@ def claim_many(
     steps: Collection[str],
     limit: int,
 ) -> list[Claimed]:
-    """Lease up to `limit` due rows of these steps at once: one UPDATE .. WHERE id IN (the due
-    rows, FOR UPDATE SKIP LOCKED) .. RETURNING, not statements per row.
+    """Lease up to `limit` due rows of these steps at once: the due rows chosen (FOR UPDATE SKIP
+    LOCKED), then one UPDATE .. WHERE id = ANY(chosen) .. RETURNING, not statements per row.
 
-    As `claim`: PostgreSQL skips rows other workers hold, and the conditional update keeps a
-    row another claimer took on SQLite out of this batch. `result` comes back as it stood, so
-    an earlier attempt's mark is seen."""
+    The ids are chosen by a statement of their own: as a subquery of the UPDATE, PostgreSQL may
+    run the locking SELECT again for each row it updates, skip the rows this same UPDATE just
+    changed, and so lease every due row, whatever `limit` says. As `claim`: PostgreSQL skips
+    rows other workers hold, and the conditional update keeps a row another claimer took on
+    SQLite out of this batch. `result` comes back as it stood, so an earlier attempt's mark is
+    seen."""
     due = (
         OutboxRow.status == "pending",
         OutboxRow.available_at <= now,
         or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until < now),
     )
-    chosen = (
-        select(OutboxRow.id)
-        .where(*due, OutboxRow.step.in_(list(steps)))
-        .order_by(OutboxRow.available_at, OutboxRow.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    chosen = list(
+        session.execute(
+            select(OutboxRow.id)
+            .where(*due, OutboxRow.step.in_(list(steps)))
+            .order_by(OutboxRow.available_at, OutboxRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).scalars()
     )
+    if not chosen:
+        return []
     rows = session.execute(
         update(OutboxRow)
-        .where(OutboxRow.id.in_(chosen), *due)
+        .where(among(session, OutboxRow.id, chosen), *due)
         .values(locked_until=now + lease, locked_by=worker, attempts=OutboxRow.attempts + 1)
         .returning(
             OutboxRow.id,

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lineclose.db import models, outbox
+from lineclose.db.among import among
 from lineclose.db.models_money import Debt
 from lineclose.domain.aging import NumberState, aging_until
 from lineclose.domain.facts import LineStatus
@@ -51,7 +52,7 @@ def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list
                 models.RefundInstruction.request_id,
                 models.RefundInstruction.amount_minor,
                 models.RefundInstruction.account_masked,
-            ).where(models.RefundInstruction.request_id.in_(ids))
+            ).where(among(session, models.RefundInstruction.request_id, ids))
         )
     }
     holders: dict[int, str] = {}
@@ -106,7 +107,7 @@ def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list
     session.execute(insert(models.Certificate), certificates)
     session.execute(
         update(models.Line)
-        .where(models.Line.id.in_([r.line_id for r in requests]))
+        .where(among(session, models.Line.id, [r.line_id for r in requests]))
         .values(status=LineStatus.CLOSED, closed_at=now)
     )
     _age_numbers(session, numbers)
@@ -190,7 +191,7 @@ def _summaries(
         rid: (amount, currency, pay_reference)
         for rid, amount, currency, pay_reference in session.execute(
             select(Debt.request_id, Debt.amount_minor, Debt.currency, Debt.pay_reference).where(
-                Debt.request_id.in_(ids), Debt.status == "collection"
+                among(session, Debt.request_id, ids), Debt.status == "collection"
             )
         )
     }
@@ -232,7 +233,7 @@ def _binding_notices(
         select(models.Binding.id, models.Binding.line_id, models.Binding.service,
                models.Binding.notify_email)
         .where(
-            models.Binding.line_id.in_(list(by_line)),
+            among(session, models.Binding.line_id, list(by_line)),
             # Told even when marked unbound: the subscriber's word is not the service's record.
             models.Binding.notify_on_closure.is_(True),
             models.Binding.notify_email.is_not(None),

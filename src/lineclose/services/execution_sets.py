@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from lineclose.db import audit, models, outbox
+from lineclose.db.among import among
 from lineclose.db.outbox import Claimed
 from lineclose.domain.eligibility import BlockerCode
 from lineclose.domain.facts import LineStatus
@@ -43,7 +44,7 @@ def load_requests(session: Session, claimed: list[Claimed]) -> dict[int, Request
         raise ValueError("a closure step without its request")
     found = session.execute(
         select(Request)
-        .where(Request.id.in_(ids))
+        .where(among(session, Request.id, ids))
         .options(
             joinedload(Request.line).joinedload(models.Line.operator),
             joinedload(Request.line).joinedload(models.Line.subscriber),
@@ -83,7 +84,7 @@ def begin_execution_many(
         transition_many(session, deps, going, Command.EXECUTE)
         session.execute(
             update(models.Line)
-            .where(models.Line.id.in_([r.line_id for r in going]))
+            .where(among(session, models.Line.id, [r.line_id for r in going]))
             .values(status=LineStatus.CLOSING)
         )
         outbox.enqueue_many(session, deps.clock.now(), next_steps(going, Step.BAR_LINE))
@@ -118,7 +119,7 @@ def settle_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]
         c.line_id: contract_facts(c)
         for c in session.execute(
             select(models.Contract).where(
-                models.Contract.line_id.in_([r.line_id for r in requests.values()])
+                among(session, models.Contract.line_id, [r.line_id for r in requests.values()])
             )
         ).scalars()
     }

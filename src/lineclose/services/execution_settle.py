@@ -17,6 +17,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models, outbox
+from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
 from lineclose.db.models_money import Debt
 from lineclose.domain.identifiers import mask_msisdn
@@ -84,7 +85,7 @@ def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> l
     session.execute(insert(models.Bill), bills)
     session.execute(
         update(models.Line)
-        .where(models.Line.id.in_([s[0].line_id for s in settled]))
+        .where(among(session, models.Line.id, [s[0].line_id for s in settled]))
         .values(paid_credit_minor=0, promo_credit_minor=0, unbilled_usage_minor=0)
     )
     if refunds:
@@ -105,7 +106,7 @@ def _open_debts(session: Session, deps: Deps, owing: list[Settled]) -> None:
         return
     existing = set(
         session.execute(
-            select(Debt.request_id).where(Debt.request_id.in_([s[0].id for s in owing]))
+            select(Debt.request_id).where(among(session, Debt.request_id, [s[0].id for s in owing]))
         ).scalars()
     )
     now = deps.clock.now()

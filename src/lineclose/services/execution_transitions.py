@@ -9,6 +9,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
+from lineclose.db.among import among
 from lineclose.db.models_tmf622 import TmfProductOrder
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
 from lineclose.errors import TransitionNotAllowed
@@ -41,7 +42,9 @@ def transition_many(
     for target in {target for _, _, target in moves}:
         session.execute(
             update(table)
-            .where(table.c.id.in_([r.id for r, _, moved_to in moves if moved_to == target]))
+            .where(
+                among(session, table.c.id, [r.id for r, _, moved_to in moves if moved_to == target])
+            )
             .values(status=target.value, updated_at=now, version=table.c.version + 1, **stamps)
         )
     reasons = reasons or {}
@@ -74,7 +77,7 @@ def transition_many(
     ordered = list(
         session.execute(
             select(TmfProductOrder.request_id).where(
-                TmfProductOrder.request_id.in_([r.id for r, _, _ in moves])
+                among(session, TmfProductOrder.request_id, [r.id for r, _, _ in moves])
             )
         ).scalars()
     )

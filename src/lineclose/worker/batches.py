@@ -18,12 +18,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
 from lineclose.db.models import OutboxRow
 from lineclose.db.outbox import Claimed, claim_many, mark_attempts
@@ -99,7 +100,7 @@ class BatchSteps:
             took = (time.monotonic() - began) / len(batch)
             self._step_seconds = 0.5 * self._step_seconds + 0.5 * max(took, 1e-5)
         if notices:
-            self._notices(notices, report)
+            self._notices(notices, report, now + self._lease())
         log.info("batch of %d steps: %d done", len(batch) + len(notices), report.done)
         return report
 
@@ -109,7 +110,7 @@ class BatchSteps:
             session.execute(
                 select(OutboxRow.id)
                 .where(
-                    OutboxRow.id.in_(ids),
+                    among(session, OutboxRow.id, ids),
                     OutboxRow.status == OutboxStatus.PENDING,
                     OutboxRow.locked_by == self.name,
                 )
@@ -137,24 +138,34 @@ class BatchSteps:
             return
         try:
             with self.sessions.begin() as session:
-                owned = self._owned(session, [c.id for c, _ in done])
-                mine = [(c, outcome) for c, outcome in done if c.id in owned]
-                if mine:
-                    handler = BATCH_RECORD.get(step)
-                    if handler is not None:
-                        results = handler(session, self.deps, mine)
-                    else:
-                        record = STEPS[step].record
-                        results = [record(session, self.deps, c, o) for c, o in mine]
-                    self._mark_done(
-                        session, [(c.id, r) for (c, _), r in zip(mine, results, strict=True)]
-                    )
-            report.done += len(mine)
-            report.lease_lost += len(done) - len(mine)
+                recorded = self._record_in(session, step, done)
+            report.done += recorded
+            report.lease_lost += len(done) - recorded
         except Exception:
-            log.warning("a %s step of a batch of %d failed: one by one instead", step, len(done))
-            for claimed, outcome in done:
-                report.add(self._record_alone(claimed, outcome))
+            self._one_by_one(step, done, report)
+
+    def _record_in(
+        self, session: Session, step: str, done: list[tuple[Claimed, dict[str, Any]]]
+    ) -> int:
+        """Record the outcomes of the steps still ours in `session`; returns how many."""
+        owned = self._owned(session, [c.id for c, _ in done])
+        mine = [(c, outcome) for c, outcome in done if c.id in owned]
+        if mine:
+            handler = BATCH_RECORD.get(step)
+            if handler is not None:
+                results = handler(session, self.deps, mine)
+            else:
+                record = STEPS[step].record
+                results = [record(session, self.deps, c, o) for c, o in mine]
+            self._mark_done(session, [(c.id, r) for (c, _), r in zip(mine, results, strict=True)])
+        return len(mine)
+
+    def _one_by_one(
+        self, step: str, done: list[tuple[Claimed, dict[str, Any]]], report: RunReport
+    ) -> None:
+        log.warning("a %s step of a batch of %d failed: one by one instead", step, len(done))
+        for claimed, outcome in done:
+            report.add(self._record_alone(claimed, outcome))
 
     def _record_alone(self, claimed: Claimed, outcome: dict[str, Any]) -> RunOutcome:
         try:
@@ -216,29 +227,34 @@ class BatchSteps:
                 outcomes.append(exc)
         return outcomes
 
-    def _notices(self, group: list[Claimed], report: RunReport) -> None:
+    def _notices(self, group: list[Claimed], report: RunReport, leased_until: datetime) -> None:
         """Each notice sent once. `NOTICE_CHUNK` at a time: their attempt marks commit first
-        (with the lease of every notice still to send renewed), then each is sent, then the
-        chunk is recorded done. A step that finds an earlier attempt's mark is resolved from
-        the gateway's evidence, never sent again."""
+        (with the lease of every notice still to send renewed once half of it has run out),
+        then each is sent; the chunk is recorded done in the transaction that marks the next
+        one (alone should that fail, and then the next chunk's marks commit on their own). A
+        step that finds an earlier attempt's mark is resolved from the gateway's evidence,
+        never sent again."""
+        lease = self._lease()
+        sent: dict[str, list[tuple[Claimed, dict[str, Any]]]] = {}
         for start in range(0, len(group), NOTICE_CHUNK):
             chunk = group[start : start + NOTICE_CHUNK]
-            now = self.deps.clock.now()
-            with self.sessions.begin() as session:
-                owned = self._owned(session, [c.id for c in chunk])
-                mark_attempts(
-                    session, now, [c for c in chunk if c.id in owned and c.attempted_at is None]
-                )
-                session.execute(
-                    update(OutboxRow)
-                    .where(
-                        OutboxRow.id.in_([c.id for c in group[start:]]),
-                        OutboxRow.locked_by == self.name,
-                        OutboxRow.status == OutboxStatus.PENDING,
-                    )
-                    .values(locked_until=now + self._lease())
-                )
-            sent: dict[str, list[tuple[Claimed, dict[str, Any]]]] = {}
+            renew = leased_until - self.deps.clock.now() < lease / 2
+            try:
+                with self.sessions.begin() as session:
+                    recorded = {step: self._record_in(session, step, d) for step, d in sent.items()}
+                    owned = self._mark_chunk(session, chunk, group[start:], renew)
+            except Exception:
+                recorded = {}
+                for step, done in sent.items():
+                    self._record_together(step, done, report)
+                with self.sessions.begin() as session:
+                    owned = self._mark_chunk(session, chunk, group[start:], renew)
+            for step, count in recorded.items():
+                report.done += count
+                report.lease_lost += len(sent[step]) - count
+            if renew:
+                leased_until = self.deps.clock.now() + lease
+            sent = {}
             for claimed in chunk:
                 if claimed.id not in owned:
                     report.lease_lost += 1  # another worker took it over
@@ -250,8 +266,28 @@ class BatchSteps:
                     report.add(self._failed(claimed, exc, True, calls))
                     continue
                 sent.setdefault(claimed.step, []).append((claimed, outcome))
-            for step, done in sent.items():
-                self._record_together(step, done, report)
+        for step, done in sent.items():
+            self._record_together(step, done, report)
+
+    def _mark_chunk(
+        self, session: Session, chunk: list[Claimed], rest: list[Claimed], renew: bool
+    ) -> set[int]:
+        """The chunk's attempt marks (of the notices still ours, which it returns), and the
+        lease of every notice still to send renewed when `renew`."""
+        now = self.deps.clock.now()
+        owned = self._owned(session, [c.id for c in chunk])
+        mark_attempts(session, now, [c for c in chunk if c.id in owned and c.attempted_at is None])
+        if renew:
+            session.execute(
+                update(OutboxRow)
+                .where(
+                    among(session, OutboxRow.id, [c.id for c in rest]),
+                    OutboxRow.locked_by == self.name,
+                    OutboxRow.status == OutboxStatus.PENDING,
+                )
+                .values(locked_until=now + self._lease())
+            )
+        return owned
 
     def _send(self, claimed: Claimed) -> dict[str, Any]:
         """The gateway call of a notice whose attempt mark this batch committed."""

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.db.bulk_writes import present
 from lineclose.domain.contacts import validate_refund_account
 from lineclose.domain.facts import IdentityMethod, LineStatus
@@ -126,9 +127,8 @@ def submit_batch(
         session.execute(
             select(*_LINE_COLUMNS, models.Line.operator_id, models.Subscriber.language)
             .outerjoin(models.Subscriber, models.Subscriber.id == models.Line.subscriber_id)
-            .where(models.Line.id.in_(bindparam("ids", expanding=True)))
-            .order_by(models.Line.id),
-            {"ids": ids},
+            .where(among(session, models.Line.id, ids))
+            .order_by(models.Line.id)
         )
     )
     chunk_facts = facts_of_lines(session, lines)

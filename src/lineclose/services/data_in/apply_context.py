@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.services.context import Deps
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import among
 
 
 @dataclass(frozen=True)

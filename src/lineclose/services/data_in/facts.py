@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import Table, select
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.db.models_data_in import LegalHold, LineActivity
 from lineclose.services.data_in import records
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import allocate_ids, among, insert_rows, update_rows
+from lineclose.services.data_in.writer import allocate_ids, insert_rows, update_rows
 
 
 def _line_update(

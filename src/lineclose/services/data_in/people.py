@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.domain.aging import NumberState
 from lineclose.domain.identifiers import mask_id_number
 from lineclose.services.data_in import records
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import allocate_ids, among, insert_rows, update_rows
+from lineclose.services.data_in.writer import allocate_ids, insert_rows, update_rows
 
 
 def _subscriber_columns(ctx: ApplyContext, items: list[Item]) -> list[dict[str, Any]]:

@@ -12,10 +12,11 @@ from typing import Any
 from sqlalchemy import literal, select
 from sqlalchemy.orm import Session
 
+from lineclose.db.among import among
 from lineclose.db.models_data_in import SourceRecord
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.security.vault import Vault
-from lineclose.services.data_in.writer import among, insert_rows, update_rows
+from lineclose.services.data_in.writer import insert_rows, update_rows
 
 
 @dataclass

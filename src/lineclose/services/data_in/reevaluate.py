@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.states import RequestState
 from lineclose.services.closure import evaluate_request
 from lineclose.services.data_in.apply_context import ApplyContext
 from lineclose.services.data_in.audit_many import Entry, append_many
-from lineclose.services.data_in.writer import among
 from lineclose.services.views import blocker_view, quote_view
 
 # Before execution: once a closure executes, nothing the source sends can change it.

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.security.vault import Vault
 from lineclose.services.data_in import records
 from lineclose.services.data_in.records import Item
-from lineclose.services.data_in.writer import among
 
 RawRow = tuple[int, dict[str, Any]]
 LINE_FACTS = frozenset(

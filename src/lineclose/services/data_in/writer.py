@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Table, any_, bindparam, func, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import JSON, DateTime, Table, func, select, text
 from sqlalchemy.orm import Session
 
 _stage_names = itertools.count(1)
@@ -56,17 +55,6 @@ def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], A
         else:
             converters.append(None)
     return converters
-
-
-def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
-    """`column IN values`, for lists of thousands, with one parameter instead of a placeholder
-    rendered per value: an array on PostgreSQL (`= ANY(:values)`), a JSON array read by
-    `json_each` on SQLite."""
-    listed = list(values)
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam("among", listed, type_=ARRAY(column.type), unique=True))
-    given = func.json_each(bindparam("among", json.dumps(listed), unique=True))
-    return column.in_(select(given.table_valued("value").c.value))
 
 
 def _driver_tuples(
