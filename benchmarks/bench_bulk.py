@@ -237,6 +237,10 @@ def close(kind: str, folder: Path, cards: int) -> dict[str, Figure]:
 
         submit_time = timed(bulk_close)
         submitted = _written_since(app.engine, before)
+        if execute:
+            # Those requests wait for review: their intake notices are sent here, so the
+            # execution phase below times the fleet's approved cards alone.
+            Worker(app.sessions, app.deps, name="bench-intake").run_until_idle()
         reference, load_time, _ = _fleet_file(app, folder, cards)
         before_fleet = _max_ids(app.engine)
         fleet_done = 0
