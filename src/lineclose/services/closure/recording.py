@@ -86,23 +86,8 @@ def write(
     for event, event_id in zip(recording.events, ids, strict=True):
         event.id = event_id
         event.request_id = request.id
-    line = request.line
     steps = [
-        notice_row(
-            deps,
-            key=f"{request.id}:notice:{notice}:{event.id}",
-            to=line.msisdn,
-            notice=notice,
-            locale=line_locale(line),
-            values={
-                "reference": request.reference,
-                "msisdn": mask_msisdn(line.msisdn),
-                "operator": line.operator.name,
-                **values,
-            },
-            request_id=request.id,
-            email=False,
-        )
+        notice_row(deps, **line_notice(request, event.id, notice, values), email=False)
         for event, notice, values in recording.notices
     ]
     steps.extend(
@@ -111,3 +96,24 @@ def write(
     )
     outbox.enqueue_many(session, deps.clock.now(), steps)
     collect_recorded(session, recording.events)
+
+
+def line_notice(
+    request: models.ClosureRequest, event_id: int, notice: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    """What an SMS about `request` to its own line says and where it goes, keyed by the event
+    it follows so that it is sent once."""
+    line = request.line
+    return {
+        "key": f"{request.id}:notice:{notice}:{event_id}",
+        "to": line.msisdn,
+        "notice": notice,
+        "locale": line_locale(line),
+        "values": {
+            "reference": request.reference,
+            "msisdn": mask_msisdn(line.msisdn),
+            "operator": line.operator.name,
+            **values,
+        },
+        "request_id": request.id,
+    }

@@ -7,13 +7,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models, outbox
-from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.outbox import Step
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
 from lineclose.errors import TransitionNotAllowed
-from lineclose.services.closure.recording import recording_of
+from lineclose.services.closure.recording import line_notice, recording_of
 from lineclose.services.context import Actor, Deps
-from lineclose.services.language import line_locale
 from lineclose.services.notices import enqueue_sms
 from lineclose.services.tmf622 import hub as tmf_hub
 
@@ -101,23 +99,7 @@ def notify_line(
     if recording is not None:
         recording.notices.append((event, notice, values))
         return
-    line = request.line
-    enqueue_sms(
-        session,
-        deps,
-        key=f"{request.id}:notice:{notice}:{event.id}",
-        to=line.msisdn,
-        notice=notice,
-        locale=line_locale(line),
-        values={
-            "reference": request.reference,
-            "msisdn": mask_msisdn(line.msisdn),
-            "operator": line.operator.name,
-            **values,
-        },
-        request_id=request.id,
-        new_key=True,
-    )
+    enqueue_sms(session, deps, **line_notice(request, event.id, notice, values), new_key=True)
 
 
 def start_execution(session: Session, deps: Deps, request: models.ClosureRequest) -> None:
