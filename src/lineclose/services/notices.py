@@ -28,16 +28,21 @@ def _enqueue(
     new_key: bool = False,
     **sealed: str,
 ) -> None:
-    payload = {
+    payload = _payload(deps, to, notice, text, **sealed)
+    outbox.enqueue(
+        session, deps.clock.now(), step, key, payload, request_id=request_id, new_key=new_key
+    )
+
+
+def _payload(deps: Deps, to: str, notice: str, text: str, **sealed: str) -> dict[str, Any]:
+    """A notice's outbox payload: recipient and texts sealed, the recipient also masked."""
+    return {
         "to_enc": deps.vault.encrypt(to),
         "to_masked": mask_contact(to),
         "text_enc": deps.vault.encrypt(text),
         "notice": notice,
         **{f"{name}_enc": deps.vault.encrypt(value) for name, value in sealed.items()},
     }
-    outbox.enqueue(
-        session, deps.clock.now(), step, key, payload, request_id=request_id, new_key=new_key
-    )
 
 
 def notice_row(
@@ -55,13 +60,12 @@ def notice_row(
     """The outbox row of a notice, for `outbox.enqueue_many`: an e-mail when `email` is True
     (or, left None, when `to` is an e-mail address), else an SMS."""
     text = render_notice(notice, locale, **values)
-    sealed = {"to_enc": deps.vault.encrypt(to), "text_enc": deps.vault.encrypt(text)}
-    step = SEND_SMS
     if email or (email is None and "@" in to):
-        step = SEND_EMAIL
-        sealed["subject_enc"] = deps.vault.encrypt(render_notice(subject, locale, **values))
-    payload = {**sealed, "to_masked": mask_contact(to), "notice": notice}
-    return {"step": step, "key": key, "payload": payload, "request_id": request_id}
+        subject_text = render_notice(subject, locale, **values)
+        payload = _payload(deps, to, notice, text, subject=subject_text)
+        return {"step": SEND_EMAIL, "key": key, "payload": payload, "request_id": request_id}
+    payload = _payload(deps, to, notice, text)
+    return {"step": SEND_SMS, "key": key, "payload": payload, "request_id": request_id}
 
 
 def enqueue_sms(
