@@ -3,11 +3,14 @@ work due in both: their cost must follow what is due, not what is kept."""
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from common import Figure, line_row, migrated_app, scratch_database
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, case, func, insert, literal, select
+from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.services import sweeps
@@ -25,89 +28,164 @@ def _seed(url: str, history: int) -> float:
     with app.sessions.begin() as session:
         operator = add_operator(session, app.deps, "sweep", "Sweep Mobile", "cn")
         operator_id = operator.id
-    chunk = 50_000
-    for start in range(1, history + DUE + 1, chunk):
-        numbers = range(start, min(start + chunk, history + DUE + 1))
-        with app.sessions.begin() as session:
-            first_subscriber = (
-                session.execute(
-                    insert(models.Subscriber).returning(models.Subscriber.id),
-                    [
-                        {
-                            "operator_id": operator_id,
-                            "kind": "personal",
-                            "created_at": long_ago,
-                            "erased_at": long_ago if n <= history else None,
-                        }
-                        for n in numbers
-                    ],
-                )
-                .scalars()
-                .all()
-            )
-            line_ids = (
-                session.execute(
-                    insert(models.Line).returning(models.Line.id),
-                    [
-                        line_row(
-                            operator_id,
-                            subscriber_id,
-                            n,
-                            status="closed",
-                            closed_at=long_ago if n <= history else now - timedelta(days=100),
-                        )
-                        for subscriber_id, n in zip(first_subscriber, numbers, strict=True)
-                    ],
-                )
-                .scalars()
-                .all()
-            )
-            session.execute(
-                insert(models.ClosureRequest),
-                [
-                    {
-                        "reference": f"LC-H-{n:09d}",
-                        "operator_id": operator_id,
-                        "line_id": line_id,
-                        "status": "closed" if n <= history else "under_review",
-                        "channel": "store",
-                        "submitted_by": "bench",
-                        "payload_digest": "0" * 64,
-                        "submitted_at": long_ago,
-                        "review_due_on": date(2015, 1, 1),
-                        "closed_at": long_ago if n <= history else None,
-                        "created_at": long_ago,
-                        "updated_at": long_ago,
-                        "version": 1,
-                    }
-                    for line_id, n in zip(line_ids, numbers, strict=True)
-                ],
-            )
-            session.execute(
-                insert(models.Number),
-                [
-                    {
-                        "msisdn": f"+86139{n:08d}",
-                        "operator_id": operator_id,
-                        "state": "available" if n <= history else "aging",
-                        "aging_until": date(2015, 1, 1)
-                        if n <= history
-                        else now.date() - timedelta(days=1),
-                        "last_disconnected_on": long_ago.date(),
-                        "updated_at": long_ago,
-                    }
-                    for n in numbers
-                ],
-            )
     with app.sessions.begin() as session:
-        started = datetime.now(UTC)
-        report = sweeps.run_all(session, app.deps)
-        seconds = (datetime.now(UTC) - started).total_seconds()
-    assert report.released == DUE and report.escalated == DUE, report
-    with app.sessions() as session:
-        assert session.execute(select(models.Number.state).limit(1)).scalar_one()
+        _history(session, operator_id, history, long_ago)
+    numbers = range(history + 1, history + DUE + 1)
+    with app.sessions.begin() as session:
+        subscriber_ids = (
+            session.execute(
+                insert(models.Subscriber).returning(models.Subscriber.id),
+                [
+                    {"operator_id": operator_id, "kind": "personal", "created_at": long_ago}
+                    for _ in numbers
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        line_ids = (
+            session.execute(
+                insert(models.Line).returning(models.Line.id),
+                [
+                    line_row(
+                        operator_id,
+                        subscriber_id,
+                        n,
+                        status="closed",
+                        closed_at=now - timedelta(days=100),
+                    )
+                    for subscriber_id, n in zip(subscriber_ids, numbers, strict=True)
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        session.execute(
+            insert(models.ClosureRequest),
+            [
+                {
+                    **_request(operator_id, long_ago),
+                    "reference": f"LC-H-{n:09d}",
+                    "line_id": line_id,
+                    "status": "under_review",
+                }
+                for line_id, n in zip(line_ids, numbers, strict=True)
+            ],
+        )
+        session.execute(
+            insert(models.Number),
+            [
+                {
+                    "msisdn": f"+86139{n:08d}",
+                    "operator_id": operator_id,
+                    "state": "aging",
+                    "aging_until": now.date() - timedelta(days=1),
+                    "last_disconnected_on": long_ago.date(),
+                    "updated_at": long_ago,
+                }
+                for n in numbers
+            ],
+        )
+    # The best of three sweeps, each rolled back so the next finds the same work due: one
+    # sweep takes well under a second, so a single one measures the machine's other load.
+    timings = []
+    for _ in range(3):
+        with app.sessions() as session:
+            started = time.perf_counter()
+            report = sweeps.run_all(session, app.deps)
+            session.flush()
+            timings.append(time.perf_counter() - started)
+            assert report.released == DUE and report.escalated == DUE, report
+            session.rollback()
+    seconds = min(timings)
     app.engine.dispose()
     return seconds
+
+
+def _request(operator_id: int, at: datetime) -> dict[str, Any]:
+    return {
+        "operator_id": operator_id,
+        "channel": "store",
+        "submitted_by": "bench",
+        "payload_digest": "0" * 64,
+        "submitted_at": at,
+        "review_due_on": date(2015, 1, 1),
+        "created_at": at,
+        "updated_at": at,
+        "version": 1,
+    }
+
+
+def _history(session: Session, operator_id: int, history: int, at: datetime) -> None:
+    """`history` erased subscribers, their closed lines, closed requests and released numbers,
+    generated inside the database (`INSERT .. SELECT` over a counter), so ten million rows
+    take minutes rather than an hour of Python. Row n has id n in each table (empty tables)."""
+    seq = select(literal(1).label("n")).cte("seq", recursive=True)
+    seq = seq.union_all(select(seq.c.n + 1).where(seq.c.n < history))
+    n = seq.c.n
+
+    def fill(model: Any, values: dict[str, Any]) -> None:
+        columns = model.__table__.c
+        row = [
+            value if isinstance(value, ColumnElement) else literal(value, columns[name].type)
+            for name, value in values.items()
+        ]
+        session.execute(insert(model).from_select(list(values), select(*row)))
+
+    def digits(width: int) -> Any:
+        return func.printf(f"%0{width}d", n)
+
+    payment = case((n % 3 == 0, "prepaid"), else_="postpaid")
+    fill(
+        models.Subscriber,
+        {
+            "id": n,
+            "operator_id": operator_id,
+            "kind": "personal",
+            "created_at": at,
+            "erased_at": at,
+        },
+    )
+    line = line_row(operator_id, 0, 0, status="closed", closed_at=at)
+    # The ICCID's last digit is a constant, not a Luhn check digit: sweeps never read it.
+    numbered = {
+        "id": n,
+        "subscriber_id": n,
+        "msisdn": "+86139" + digits(8),
+        "iccid": "898600" + digits(12) + "0",
+        "imsi": "46001" + digits(10),
+        "payment": payment,
+        "billing_day": 1 + n % 28,
+        "paid_credit_minor": n % 10_000,
+        "unbilled_usage_minor": n % 700,
+    }
+    fill(models.Line, {**line, **numbered})
+    fill(
+        models.ClosureRequest,
+        {
+            **_request(operator_id, at),
+            "id": n,
+            "reference": "LC-H-" + digits(9),
+            "line_id": n,
+            "status": "closed",
+            "closed_at": at,
+            "accept_etf": False,
+            "acknowledged_bindings": [],
+            "identity_methods": [],
+            "blockers": [],
+        },
+    )
+    fill(
+        models.Number,
+        {
+            "msisdn": "+86139" + digits(8),
+            "operator_id": operator_id,
+            "state": "available",
+            "aging_until": date(2015, 1, 1),
+            "last_disconnected_on": at.date(),
+            "updated_at": at,
+        },
+    )
 
 
 def run(folder: Path, small: int, large: int) -> dict[str, Figure]:
