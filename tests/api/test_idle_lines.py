@@ -7,12 +7,15 @@ from datetime import date, timedelta
 
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from lineclose.bootstrap import App
 from lineclose.db import models
+from lineclose.db.models_channels import IdleReminder
 from lineclose.ports.clock import FrozenClock
 from lineclose.services.closure import ClosureInput, submit
 from lineclose.services.context import SYSTEM_ACTOR, Actor, Channel, Role
+from lineclose.services.idle.sweep import sweep
 from lineclose.services.sms_keywords.channel import set_short_code
 from lineclose.worker.dispatcher import Worker
 from tests.api.helpers import staff
@@ -120,3 +123,24 @@ def test_staff_see_idle_lines_with_the_money_at_stake(
         {"currency": "CNY", "lines": 2, "monthly_minor": 18_600, "paid_while_idle_minor": 151_200}
     ]
     assert client.get("/api/v1/idle-lines").status_code == 401
+
+
+def test_a_sweep_reminds_the_longest_idle_lines_first(app: App, clock: FrozenClock) -> None:
+    operator = _operator(app)
+    recent = _line(app, operator, last_usage_on=IDLE_SINCE)
+    oldest = _line(app, operator, last_usage_on=IDLE_SINCE - timedelta(days=60))
+    older = _line(app, operator, last_usage_on=IDLE_SINCE - timedelta(days=30))
+
+    reminded = []
+    for _ in range(3):
+        with app.sessions.begin() as session:
+            assert sweep(session, app.deps, batch=1).reminded == 1
+            reminded.append(
+                session.execute(
+                    select(models.Line.msisdn)
+                    .join(IdleReminder, IdleReminder.line_id == models.Line.id)
+                    .order_by(IdleReminder.id.desc())
+                    .limit(1)
+                ).scalar_one()
+            )
+    assert reminded == [oldest, older, recent]

@@ -91,6 +91,8 @@ class Line(Base):
             sqlite_where=IN_SERVICE,
             postgresql_where=IN_SERVICE,
         ),
+        # The idle sweep: an operator's lines in service by last use (migration 0013).
+        Index("ix_lines_operator_status_last_usage", "operator_id", "status", "last_usage_on"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     operator_id: Mapped[int] = mapped_column(ForeignKey("operators.id"), index=True)
