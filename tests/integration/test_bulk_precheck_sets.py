@@ -12,16 +12,21 @@ from sqlalchemy.orm import Session
 
 from lineclose.bootstrap import App
 from lineclose.db import models
-from lineclose.domain.eligibility import BlockerCode, Eligibility
-from lineclose.domain.facts import IdentityMethod
+from lineclose.db.models_fleet import FleetBatchLine
+from lineclose.domain.eligibility import BlockerCode, Eligibility, evaluate
+from lineclose.domain.facts import ClosureIntent, IdentityMethod
 from lineclose.services import bulk
 from lineclose.services.bulk import LineVerdict, bulk_precheck
 from lineclose.services.context import Actor, Channel, Deps, Role
+from lineclose.services.fleet import batches
+from lineclose.services.fleet import precheck as precheck_sets
+from lineclose.services.fleet.rows import parse_rows
 from lineclose.services.identity import IdentityEvidence
-from lineclose.services.lines import profile_of
+from lineclose.services.lines import calendar_for, line_facts, local_today, profile_of
 from lineclose.services.precheck import precheck
 from lineclose.services.reads.bulk_lines import operator_by_code
 from lineclose.services.seed import seed_demo
+from lineclose.services.views import blocker_view
 from tests.factories import make_line, make_operator
 
 ADMIN = Actor(Role.ADMIN, "test", Channel.API)
@@ -293,3 +298,72 @@ def test_bulk_precheck_reads_six_statements_per_chunk_whatever_the_facts(
     # and the empty page that ends the run.
     assert len(verdicts) == 22
     assert len(statements) == 1 + 3 * 6 + 1
+
+
+@pytest.mark.parametrize("sparse", [1, 1_000], ids=["read-by-ids", "read-by-range"])
+def test_a_fleet_file_is_prechecked_card_by_card_as_the_single_line_precheck_decides(
+    app: App, monkeypatch: pytest.MonkeyPatch, sparse: int
+) -> None:
+    """Every kind of fact, the cards scattered among another operator's lines, chunks of 5,
+    some cards closing on a later date and one listed by its number and again by its serial;
+    each batch line holds the single-line verdict under the fleet authorisation. Listed odd ids
+    first, so a chunk's lines are every other line: read by their ids, or over their range."""
+    monkeypatch.setattr(precheck_sets, "CHUNK", 5)
+    monkeypatch.setattr(bulk, "SPARSE", sparse)
+    with app.sessions.begin() as session:
+        before = make_operator(session, app.deps, "cn")
+        operator = make_operator(session, app.deps, "cn")
+        after = make_operator(session, app.deps, "cn")
+        _mix(session, app.deps, before, "FLEET-8")
+        _mix(session, app.deps, operator, "FLEET-9")
+        _mix(session, app.deps, after, "FLEET-8")
+        code = operator.code
+        listed = session.execute(
+            select(models.Line.msisdn, models.Line.iccid)
+            .where(models.Line.operator_id == operator.id, models.Line.status != "closed")
+            .order_by(models.Line.id % 2, models.Line.id.desc())
+        ).all()
+    later = app.deps.clock.now().date() + timedelta(days=45)
+    rows = ["card,requested_date"]
+    for n, (msisdn, iccid) in enumerate(listed):
+        rows.append(f"{iccid if n % 4 == 1 else msisdn},{later if n % 3 == 0 else ''}")
+    rows.append(f"{listed[0][1]},")
+    loader = Actor(Role.AGENT, "loader", Channel.BULK)
+    authorisation = batches.FleetAuthorisation("it@acme.example", "board resolution 7")
+    with app.sessions.begin() as session:
+        loaded = batches.load(
+            session,
+            app.deps,
+            loader,
+            code,
+            parse_rows([r + "\n" for r in rows], "CN"),
+            authorisation,
+        )
+        batch_id = loaded.batch.id
+        summary = loaded.batch.summary
+    with app.sessions() as session:
+        stored = session.execute(
+            select(FleetBatchLine, models.Line)
+            .join(models.Line, models.Line.id == FleetBatchLine.line_id)
+            .where(FleetBatchLine.batch_id == batch_id)
+            .order_by(FleetBatchLine.row_number)
+        ).all()
+        assert len(stored) == len(listed) + 1
+        profile = profile_of(operator_by_code(session, code))
+        calendar = calendar_for(session, profile)
+        today = local_today(profile, app.deps.clock.now())
+        blocked: set[str] = set()
+        for batch_line, line in stored:
+            intent = ClosureIntent(
+                requested_date=batch_line.requested_date,
+                identity_methods=frozenset({IdentityMethod.FLEET_AUTHORISATION}),
+            )
+            single = evaluate(line_facts(session, line), intent, profile, calendar, today)
+            assert batch_line.state == ("blocked" if single.blockers else "clean"), line.msisdn
+            assert batch_line.blockers == [blocker_view(b) for b in single.blockers]
+            assert batch_line.refund_minor == single.quote.refund.minor
+            blocked.update(single.blocker_codes)
+    assert summary["blocked"] == sum(1 for b, _ in stored if b.state == "blocked") > 0
+    assert set(summary["blockers"]) == blocked
+    assert summary["refund_minor"] == sum(b.refund_minor for b, _ in stored)
+    assert {b.requested_date for b, _ in stored} == {None, later}

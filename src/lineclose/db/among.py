@@ -12,15 +12,16 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import any_, bindparam, func, select
+from sqlalchemy import Connection, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 
-def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
+def among(session: Session | Connection, column: Any, values: Iterable[Any]) -> Any:
     """The condition `column IN values` (values JSON-serialisable: numbers, strings)."""
     listed = list(values)
-    if session.get_bind().dialect.name == "postgresql":
+    dialect = session.dialect if isinstance(session, Connection) else session.get_bind().dialect
+    if dialect.name == "postgresql":
         return column == any_(bindparam("among", listed, type_=ARRAY(column.type), unique=True))
     given = func.json_each(bindparam("among", json.dumps(listed), unique=True))
     return column.in_(select(given.table_valued("value").c.value))

@@ -8,15 +8,16 @@ line; the chunk is evaluated as columns (`domain.eligibility_sets`), and a line'
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from itertools import repeat
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Integer, bindparam, select
+from sqlalchemy import Connection, Executable, Integer, bindparam, select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
+from lineclose.db.among import among
 from lineclose.domain import facts as f
 from lineclose.domain.calendars import WorkingCalendar
 from lineclose.domain.eligibility import BlockerCode, Eligibility, evaluate
@@ -33,7 +34,7 @@ CHUNK = 5_000
 T = TypeVar("T")
 
 
-_LINE_COLUMNS = (
+LINE_COLUMNS = (
     models.Line.id,
     models.Line.msisdn,
     models.Line.kind,
@@ -59,54 +60,74 @@ def _by_position(positions: dict[int, int], rows: list[tuple[int, T]]) -> dict[i
     return grouped
 
 
-# The facts of a chunk, each kind over the chunk's id range; built once, run per chunk.
+# The facts of a chunk, each kind read for the chunk's lines: over their id range when they
+# are dense (an operator's lines in id order), by the list of their ids when they are scattered
+# (a fleet's cards among an operator's millions), where the range would read other lines'.
 _FIRST, _LAST = bindparam("first", type_=Integer), bindparam("last", type_=Integer)
-_BILLS = (
-    select(models.Bill.line_id, models.Bill.id, models.Bill.amount_minor, models.Bill.due_on)
-    .where(models.Bill.line_id.between(_FIRST, _LAST), models.Bill.paid_at.is_(None))
-    .order_by(models.Bill.line_id, models.Bill.due_on)
-)
-_CONTRACTS = select(
-    models.Contract.line_id,
-    models.Contract.commitment_end,
-    models.Contract.etf_rule,
-    models.Contract.etf_fixed_minor,
-    models.Contract.etf_monthly_minor,
-    models.Contract.processing_fee_minor,
-).where(models.Contract.line_id.between(_FIRST, _LAST))
-_BINDINGS = (
-    select(
-        models.Binding.line_id, models.Binding.id, models.Binding.service, models.Binding.category
+# A chunk whose id range is more than this many times its size is read by its ids.
+SPARSE = 4
+
+
+def _facts_queries(lines_in: Callable[[Any], Any]) -> tuple[Executable, ...]:
+    """Bills, contracts, bindings, orders and open requests of the lines `lines_in` selects."""
+    bills = (
+        select(models.Bill.line_id, models.Bill.id, models.Bill.amount_minor, models.Bill.due_on)
+        .where(lines_in(models.Bill.line_id), models.Bill.paid_at.is_(None))
+        .order_by(models.Bill.line_id, models.Bill.due_on)
     )
-    .where(models.Binding.line_id.between(_FIRST, _LAST), models.Binding.unbound_on.is_(None))
-    .order_by(models.Binding.line_id, models.Binding.id)
-)
-_ORDERS = (
-    select(models.OpenOrder.line_id, models.OpenOrder.kind, models.OpenOrder.reference)
-    .where(models.OpenOrder.line_id.between(_FIRST, _LAST), models.OpenOrder.status == "open")
-    .order_by(models.OpenOrder.line_id, models.OpenOrder.id)
-)
-_REQUESTS = (
-    select(models.ClosureRequest.line_id, models.ClosureRequest.reference)
-    .where(
-        models.ClosureRequest.line_id.between(_FIRST, _LAST),
-        models.ClosureRequest.status.in_(sorted(s.value for s in OPEN_STATES)),
+    contracts = select(
+        models.Contract.line_id,
+        models.Contract.commitment_end,
+        models.Contract.etf_rule,
+        models.Contract.etf_fixed_minor,
+        models.Contract.etf_monthly_minor,
+        models.Contract.processing_fee_minor,
+    ).where(lines_in(models.Contract.line_id))
+    bindings = (
+        select(
+            models.Binding.line_id,
+            models.Binding.id,
+            models.Binding.service,
+            models.Binding.category,
+        )
+        .where(lines_in(models.Binding.line_id), models.Binding.unbound_on.is_(None))
+        .order_by(models.Binding.line_id, models.Binding.id)
     )
-    .order_by(models.ClosureRequest.line_id, models.ClosureRequest.id)
-)
+    orders = (
+        select(models.OpenOrder.line_id, models.OpenOrder.kind, models.OpenOrder.reference)
+        .where(lines_in(models.OpenOrder.line_id), models.OpenOrder.status == "open")
+        .order_by(models.OpenOrder.line_id, models.OpenOrder.id)
+    )
+    requests = (
+        select(models.ClosureRequest.line_id, models.ClosureRequest.reference)
+        .where(
+            lines_in(models.ClosureRequest.line_id),
+            models.ClosureRequest.status.in_(sorted(s.value for s in OPEN_STATES)),
+        )
+        .order_by(models.ClosureRequest.line_id, models.ClosureRequest.id)
+    )
+    return bills, contracts, bindings, orders, requests
+
+
+_IN_RANGE = _facts_queries(lambda line_id: line_id.between(_FIRST, _LAST))
 
 
 def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColumns:
     """The same facts `lines.line_facts` loads for one line, for a chunk of lines, as columns:
-    one query per kind of fact over the chunk's id range, plain rows (no ORM objects), each
-    line's facts in the same order."""
-    chunk = {"first": lines[0][0], "last": lines[-1][0]}
+    one query per kind of fact over the chunk's id range (by its ids when they are scattered),
+    plain rows (no ORM objects), each line's facts in the same order. `lines` ordered by id."""
     positions = {row[0]: i for i, row in enumerate(lines)}
+    chunk: dict[str, Any] = {"first": lines[0][0], "last": lines[-1][0]}
+    queries = _IN_RANGE
+    if chunk["last"] - chunk["first"] >= SPARSE * len(lines):
+        queries = _facts_queries(lambda line_id: among(connection, line_id, positions))
+        chunk = {}
+    read_bills, read_contracts, read_bindings, read_orders, read_requests = queries
     bills = _by_position(
         positions,
         [
             (line_id, f.UnpaidBill(bill_id, amount, due_on))
-            for line_id, bill_id, amount, due_on in connection.execute(_BILLS, chunk).all()
+            for line_id, bill_id, amount, due_on in connection.execute(read_bills, chunk).all()
             if line_id in positions
         ],
     )
@@ -119,7 +140,7 @@ def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColum
             processing_fee_minor=processing,
         )
         for line_id, end, rule, fixed, monthly, processing in connection.execute(
-            _CONTRACTS, chunk
+            read_contracts, chunk
         ).all()
         if line_id in positions
     }
@@ -127,7 +148,9 @@ def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColum
         positions,
         [
             (line_id, f.Binding(binding_id, service, category))
-            for line_id, binding_id, service, category in connection.execute(_BINDINGS, chunk).all()
+            for line_id, binding_id, service, category in connection.execute(
+                read_bindings, chunk
+            ).all()
             if line_id in positions
         ],
     )
@@ -135,12 +158,12 @@ def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColum
         positions,
         [
             (line_id, f.OpenOrder(kind, reference))
-            for line_id, kind, reference in connection.execute(_ORDERS, chunk).all()
+            for line_id, kind, reference in connection.execute(read_orders, chunk).all()
             if line_id in positions
         ]
         + [
             (line_id, f.OpenOrder("closure", reference))
-            for line_id, reference in connection.execute(_REQUESTS, chunk).all()
+            for line_id, reference in connection.execute(read_requests, chunk).all()
             if line_id in positions
         ],
     )
@@ -181,12 +204,17 @@ def _columns_of_chunk(connection: Connection, lines: Sequence[Any]) -> FactColum
     )
 
 
+def columns_of_lines(session: Session, lines: Sequence[Any]) -> FactColumns:
+    """The facts of lines given as `LINE_COLUMNS` rows ordered by id, as columns."""
+    return _columns_of_chunk(session.connection(), lines)
+
+
 def facts_of_lines(session: Session, lines: Sequence[Any]) -> list[f.LineFacts]:
     """Each line's facts, as the single-line precheck reads them, for rows that begin with
-    `_LINE_COLUMNS` (ordered by id; further columns are the caller's)."""
+    `LINE_COLUMNS` (ordered by id; further columns are the caller's)."""
     if not lines:
         return []
-    width = len(_LINE_COLUMNS)
+    width = len(LINE_COLUMNS)
     columns = _columns_of_chunk(session.connection(), [row[:width] for row in lines])
     return [columns.line(i) for i in range(len(lines))]
 
@@ -276,7 +304,7 @@ def bulk_precheck(
     today = local_today(profile, deps.clock.now())
     intent = f.ClosureIntent(identity_methods=identity_methods)
     query = (
-        select(*_LINE_COLUMNS)
+        select(*LINE_COLUMNS)
         .where(models.Line.operator_id == operator.id, models.Line.status != LineStatus.CLOSED)
         .order_by(models.Line.id)
     )

@@ -31,7 +31,7 @@ from lineclose.domain.policies import AutoApprovalPolicy
 from lineclose.domain.states import RequestState
 from lineclose.errors import Forbidden, InvalidInput, LinecloseError
 from lineclose.i18n import SUPPORTED_LOCALES
-from lineclose.services.bulk import _LINE_COLUMNS, facts_of_lines
+from lineclose.services.bulk import LINE_COLUMNS, facts_of_lines
 from lineclose.services.closure.batch_plan import BatchSpec, CardIn, Context, Plan, plan_card
 from lineclose.services.closure.batch_rows import write_plans
 from lineclose.services.closure.references import BodySource, new_reference, secure_body
@@ -44,8 +44,8 @@ __all__ = ["BatchSpec", "CardIn", "CardOutcome", "submit_batch"]
 
 _DONE = (RequestState.CLOSED.value, RequestState.WITHDRAWN.value)
 # A line row is `services.bulk`'s columns (what its facts are built from), then these two.
-_OPERATOR = len(_LINE_COLUMNS)
-_STATUS = next(i for i, c in enumerate(_LINE_COLUMNS) if c is models.Line.status)
+_OPERATOR = len(LINE_COLUMNS)
+_STATUS = next(i for i, c in enumerate(LINE_COLUMNS) if c is models.Line.status)
 _LANGUAGE = _OPERATOR + 1
 
 
@@ -125,7 +125,7 @@ def submit_batch(
     ids = sorted({c.line_id for c in cards})
     lines = list(
         session.execute(
-            select(*_LINE_COLUMNS, models.Line.operator_id, models.Subscriber.language)
+            select(*LINE_COLUMNS, models.Line.operator_id, models.Subscriber.language)
             .outerjoin(models.Subscriber, models.Subscriber.id == models.Line.subscriber_id)
             .where(among(session, models.Line.id, ids))
             .order_by(models.Line.id)

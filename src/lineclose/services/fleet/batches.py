@@ -11,28 +11,21 @@ batch they loaded.
 from __future__ import annotations
 
 import secrets
-from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
 from lineclose.db.models_fleet import FleetBatch, FleetBatchLine
-from lineclose.domain.eligibility import evaluate
-from lineclose.domain.facts import ClosureIntent, IdentityMethod
 from lineclose.domain.identifiers import mask_contact
-from lineclose.domain.policies import AutoApprovalPolicy, decide_auto_approval
 from lineclose.errors import Conflict, Forbidden, InvalidInput, NotFound
 from lineclose.services.context import SYSTEM_ACTOR, Actor, Deps, Role
-from lineclose.services.fleet.facts import facts_for
+from lineclose.services.fleet.precheck import precheck_cards, resolve_lines
 from lineclose.services.fleet.rows import CardRow, ParsedFile, Reject
-from lineclose.services.lines import calendar_for, local_today, profile_of
-from lineclose.services.views import blocker_view
+from lineclose.services.lines import local_today, profile_of
 
-CHUNK = 1_000
 UNDECIDED = ("clean", "blocked")
 DECIDERS = (Role.REVIEWER, Role.SUPERVISOR, Role.ADMIN, Role.SYSTEM)
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -76,26 +69,6 @@ def operator_by_code(session: Session, code: str) -> models.Operator:
     return operator
 
 
-def _resolve(session: Session, operator_id: int, rows: Sequence[CardRow]) -> dict[int, models.Line]:
-    """Lines in service at the operator for each row, found with one query per chunk and kind."""
-    found: dict[int, models.Line] = {}
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        for column, attribute in ((models.Line.msisdn, "msisdn"), (models.Line.iccid, "iccid")):
-            wanted = {getattr(r, attribute): r.row_number for r in chunk if getattr(r, attribute)}
-            if not wanted:
-                continue
-            for line in session.execute(
-                select(models.Line).where(
-                    column.in_(list(wanted)),
-                    models.Line.operator_id == operator_id,
-                    models.Line.status != "closed",
-                )
-            ).scalars():
-                found[wanted[getattr(line, attribute)]] = line
-    return found
-
-
 def load(
     session: Session,
     deps: Deps,
@@ -119,7 +92,7 @@ def load(
     profile = profile_of(operator)
     today = local_today(profile, deps.clock.now())
     rejects = list(parsed.rejects)
-    lines = _resolve(session, operator.id, parsed.rows)
+    lines = resolve_lines(session, operator.id, parsed.rows)
     good: list[CardRow] = []
     for row in parsed.rows:
         if row.row_number not in lines:
@@ -153,7 +126,7 @@ def load(
     )
     session.add(batch)
     session.flush()
-    summary = _precheck_into(session, deps, operator, batch, good, lines)
+    summary = precheck_cards(session, deps, operator, batch.id, good, lines)
     batch.summary = summary
     audit.append(
         session, now, actor.label, "fleet.batch_loaded", "fleet_batch", batch.reference,
@@ -167,66 +140,6 @@ def load(
     if summary["auto_approvable"]:
         _decide(session, deps, SYSTEM_ACTOR, batch, True, None, {"auto_approved": True})
     return Loaded(batch, True, rejects)
-
-
-def _precheck_into(
-    session: Session,
-    deps: Deps,
-    operator: models.Operator,
-    batch: FleetBatch,
-    rows: list[CardRow],
-    lines: dict[int, models.Line],
-) -> dict[str, Any]:
-    """Precheck every card as closed on its date under the fleet authorisation, writing the
-    batch lines with one multi-row insert per chunk; returns the summary reviewers see."""
-    profile = profile_of(operator)
-    calendar = calendar_for(session, profile)
-    today = local_today(profile, deps.clock.now())
-    policy = AutoApprovalPolicy.from_settings(operator.auto_approval)
-    blockers: Counter[str] = Counter()
-    refund = clean = 0
-    auto = True
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        facts = facts_for(session, [lines[r.row_number] for r in chunk])
-        values = []
-        for row in chunk:
-            line = lines[row.row_number]
-            result = evaluate(
-                facts[line.id],
-                ClosureIntent(
-                    requested_date=row.requested_date,
-                    identity_methods=frozenset({IdentityMethod.FLEET_AUTHORISATION}),
-                ),
-                profile,
-                calendar,
-                today,
-            )
-            auto = auto and decide_auto_approval(policy, facts[line.id], result).approve
-            blockers.update(result.blocker_codes)
-            clean += not result.blockers
-            refund += result.quote.refund.minor
-            values.append(
-                {
-                    "batch_id": batch.id,
-                    "row_number": row.row_number,
-                    "line_id": line.id,
-                    "requested_date": row.requested_date,
-                    "state": "blocked" if result.blockers else "clean",
-                    "blockers": [blocker_view(b) for b in result.blockers],
-                    "refund_minor": result.quote.refund.minor,
-                }
-            )
-        session.execute(insert(FleetBatchLine), values)
-    return {
-        "lines": len(rows),
-        "clean": clean,
-        "blocked": len(rows) - clean,
-        "blockers": dict(blockers.most_common()),
-        "refund_minor": refund,
-        "currency": profile.currency,
-        "auto_approvable": auto,
-    }
 
 
 def get_batch(session: Session, actor: Actor, reference: str) -> FleetBatch:
