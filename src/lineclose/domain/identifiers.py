@@ -17,6 +17,8 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from lineclose.domain.phone_patterns import check_plain
+
 
 class InvalidIdentifier(ValueError):
     """A value that does not parse as the identifier it claims to be; the message says what to fix."""
@@ -26,9 +28,17 @@ class InvalidIdentifier(ValueError):
         self.field = field
 
 
+_NOT_VALID = "msisdn is not a valid phone number: check the country code and length"
+
+
 def normalize_msisdn(raw: str, default_region: str | None = None) -> str:
     """Return the number in E.164; national forms need the operator's region."""
     text = raw.strip()
+    verdict = check_plain(text)  # E.164 as given: phonenumbers' patterns, without its parser
+    if verdict is True:
+        return text
+    if verdict is False:
+        raise InvalidIdentifier("msisdn", _NOT_VALID)
     try:
         parsed = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
@@ -36,9 +46,7 @@ def normalize_msisdn(raw: str, default_region: str | None = None) -> str:
             "msisdn", "msisdn must be a phone number in E.164 form, such as +8613800138000"
         ) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidIdentifier(
-            "msisdn", "msisdn is not a valid phone number: check the country code and length"
-        )
+        raise InvalidIdentifier("msisdn", _NOT_VALID)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
