@@ -59,11 +59,20 @@ def normalize_iccid(raw: str) -> str:
     digits = "".join(raw.split())
     if not digits.isdigit() or len(digits) not in (19, 20) or not digits.startswith("89"):
         raise InvalidIdentifier("iccid", "iccid must be 19 or 20 digits starting with 89")
-    if not luhn.is_valid(digits):
+    if not (_luhn_valid(digits) if digits.isascii() else luhn.is_valid(digits)):
         raise InvalidIdentifier(
             "iccid", "iccid check digit is wrong: re-read the number on the SIM"
         )
     return digits
+
+
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(digits: str) -> bool:
+    """`luhn.is_valid` for ASCII digits, without its generic alphabet lookups."""
+    total = sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(c)] for c in digits[-2::-2])
+    return total % 10 == 0
 
 
 def normalize_imsi(raw: str) -> str:

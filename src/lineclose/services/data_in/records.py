@@ -48,12 +48,26 @@ def _keyed(key: bytes) -> Any:
 
 def digest_item(key: bytes, item: Item) -> None:
     """Keyed digests, so the table says whether a value changed without holding the value."""
-    keyed = _keyed(key)
+    known = _field_digests.setdefault(key, {})
+    if len(known) > _FIELD_DIGESTS_KEPT:
+        known.clear()
+    kind = item.kind
+    digests = item.field_digests
     for name, value in sorted(item.record.items()):
-        hasher = keyed.copy()
-        hasher.update(f"{item.kind}.{name}={'' if value is None else value}".encode())
-        item.field_digests[name] = hasher.hexdigest()
-    item.digest = hashlib.sha256("".join(item.field_digests.values()).encode()).hexdigest()
+        text = f"{kind}.{name}={'' if value is None else value}"
+        found = known.get(text)
+        if found is None:
+            hasher = _keyed(key).copy()
+            hasher.update(text.encode())
+            found = known[text] = hasher.hexdigest()
+        digests[name] = found
+    item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
+
+
+# Digests of (kind, field, value) texts already hashed: the kinds, choices, dates and amounts
+# that repeat down a file are hashed once (bounded; process memory only, like the row memo).
+_field_digests: dict[bytes, dict[str, str]] = {}
+_FIELD_DIGESTS_KEPT = 200_000
 
 
 @dataclass(frozen=True)

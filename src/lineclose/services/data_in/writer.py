@@ -66,14 +66,24 @@ def _driver_tuples(
     plain = [i for i, p in enumerate(processors) if p is None]
     if len(plain) == len(columns):
         return [tuple(row[c] for c in columns) for row in rows]
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    # The same object down a column (the batch's `now`, a shared default) is converted once.
+    last_in: list[Any] = [_NOTHING] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
     out = []
     for row in rows:
         values = [row[c] for c in columns]
-        for i, process in enumerate(processors):
-            if process is not None:
-                values[i] = process(values[i])
+        for i, process in converted:
+            value = values[i]
+            if value is not last_in[i]:
+                last_in[i] = value
+                last_out[i] = process(value)
+            values[i] = last_out[i]
         out.append(tuple(values))
     return out
+
+
+_NOTHING = object()
 
 
 def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
