@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.errors import NotFound
 from lineclose.services.context import Deps
-from lineclose.services.data_in import unchanged_rows
-from lineclose.services.data_in.apply_context import Reject
+from lineclose.services.data_in import facts, unchanged_rows
+from lineclose.services.data_in.apply_context import Reject, Shared
 from lineclose.services.data_in.fields import ORDER, Context
 from lineclose.services.data_in.files import Batch, batches, count_rows, file_rank
 from lineclose.services.data_in.unchanged_rows import Keep, RawRow
@@ -91,11 +91,11 @@ def apply(
     operator = session.get(models.Operator, import_plan.operator_id)
     assert operator is not None
     total = BatchResult(rejects=list(batch.rejects))
-    in_service: dict[str, int | None] = {}
+    shared = Shared(folded=facts.folded(batch.items))
     for kind in ORDER:
         if kind in batch.items:
             items = batch.items[kind]
-            total.add(apply_batch(session, deps, operator, kind, items, actor, via, in_service))
+            total.add(apply_batch(session, deps, operator, kind, items, actor, via, shared))
     if batch.row_digests:
         unchanged_rows.remember(
             session,

@@ -103,11 +103,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             _driver_tuples(session, table, columns, rows),
         )
         return
-    columns = list(rows[0])
-    stage = _copy_to_stage(session, table, columns, rows)
-    names = ", ".join(f'"{c}"' for c in columns)
-    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {stage}'))
-    session.execute(text(f"DROP TABLE {stage}"))
+    _copy(session, table, f'"{table.name}"', list(rows[0]), rows)
 
 
 def update_rows(
@@ -144,14 +140,22 @@ def _copy_to_stage(
             "WITH NO DATA"
         )
     )
+    _copy(session, table, stage, columns, rows)
+    return stage
+
+
+def _copy(
+    session: Session, table: Table, target: str, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """COPY the rows into `target` (the table itself for inserts: constraints and defaults
+    hold as for an INSERT, without a staging table in between)."""
+    names = ", ".join(f'"{c}"' for c in columns)
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    converters = _copy_converters(table, columns)
-    with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+    converters = [(i, c) for i, c in enumerate(_copy_converters(table, columns)) if c is not None]
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
             values = [row[c] for c in columns]
-            for i, convert in enumerate(converters):
-                if convert is not None:
-                    values[i] = convert(values[i])
+            for i, convert in converters:
+                values[i] = convert(values[i])
             copy.write_row(values)
-    return stage
