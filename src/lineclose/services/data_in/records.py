@@ -16,7 +16,7 @@ from lineclose.db.among import among
 from lineclose.db.models_data_in import SourceRecord
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.security.vault import Vault
-from lineclose.services.data_in.writer import insert_rows, update_rows
+from lineclose.services.data_in.writer import JsonText, insert_rows, update_rows
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Item:
     known_id: int | None = None  # the source record's id when the key was seen before
     entity_id: int | None = None
     changed: list[str] = field(default_factory=list)
+    digests_json: str = ""  # field_digests as JSON, written by digest_item
 
 
 def digest_key(vault: Vault) -> bytes:
@@ -62,6 +63,8 @@ def digest_item(key: bytes, item: Item) -> None:
             found = known[text] = hasher.hexdigest()
         digests[name] = found
     item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
+    # Field names are the schema's (plain identifiers), digests hex: nothing to escape.
+    item.digests_json = "{" + ", ".join(f'"{n}": "{d}"' for n, d in digests.items()) + "}"
 
 
 # Digests of (kind, field, value) texts already hashed: the kinds, choices, dates and amounts
@@ -131,7 +134,7 @@ def save(
                 "source_key": i.key,
                 "entity_id": i.entity_id,
                 "digest": i.digest,
-                "field_digests": i.field_digests,
+                "field_digests": _as_json(i),
                 "updated_at": now,
             }
             for i in new
@@ -145,12 +148,18 @@ def save(
                 "id": i.known_id,
                 "entity_id": i.entity_id,
                 "digest": i.digest,
-                "field_digests": i.field_digests,
+                "field_digests": _as_json(i),
                 "updated_at": now,
             }
             for i in changed
         ],
     )
+
+
+def _as_json(item: Item) -> Any:
+    """The field digests as JSON text when `digest_item` wrote it along (schema field names,
+    hex digests: what json.dumps would write); a dict for json.dumps otherwise."""
+    return JsonText(item.digests_json) if item.digests_json else item.field_digests
 
 
 def shown_key(kind: str, key: str) -> str:

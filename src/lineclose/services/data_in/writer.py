@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session
 _stage_names = itertools.count(1)
 
 
+class JsonText(str):
+    """A value already serialized as JSON: written as it is into a JSON column."""
+
+
 def lock_operator(session: Session, operator_id: int) -> None:
     """Take the write lock first: one import per operator at a time, and on SQLite the
     database's own write lock, so the ids read next are ours."""
@@ -47,7 +51,9 @@ def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], A
     for column in columns:
         kind = table.c[column].type
         if isinstance(kind, JSON):
-            converters.append(lambda v: None if v is None else json.dumps(v))
+            converters.append(
+                lambda v: str(v) if type(v) is JsonText else None if v is None else json.dumps(v)
+            )
         elif isinstance(getattr(kind, "impl", kind), DateTime):
             converters.append(
                 lambda v: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
@@ -77,7 +83,7 @@ def _driver_tuples(
             value = values[i]
             if value is not last_in[i]:
                 last_in[i] = value
-                last_out[i] = process(value)
+                last_out[i] = str(value) if type(value) is JsonText else process(value)
             values[i] = last_out[i]
         out.append(tuple(values))
     return out
@@ -153,9 +159,15 @@ def _copy(
     raw = session.connection().connection.driver_connection
     assert raw is not None
     converters = [(i, c) for i, c in enumerate(_copy_converters(table, columns)) if c is not None]
+    last_in: list[Any] = [_NOTHING] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
     with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
             values = [row[c] for c in columns]
             for i, convert in converters:
-                values[i] = convert(values[i])
+                value = values[i]
+                if value is not last_in[i]:
+                    last_in[i] = value
+                    last_out[i] = convert(value)
+                values[i] = last_out[i]
             copy.write_row(values)
