@@ -15,7 +15,7 @@ from lineclose.db import models
 from lineclose.db.among import among
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.services.context import Deps
-from lineclose.services.data_in.records import Item
+from lineclose.services.data_in.records import Item, Known
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,9 @@ class Shared:
 
     in_service: dict[str, int | None] = field(default_factory=dict)
     folded: dict[str, FoldedFacts] = field(default_factory=dict)
+    # What the source last said, by kind, read for the whole batch before any kind is applied
+    # (a kind's own records are written by that kind only).
+    known: dict[str, dict[str, Known]] = field(default_factory=dict)
 
 
 @dataclass

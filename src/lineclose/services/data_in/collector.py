@@ -17,8 +17,7 @@ from contextlib import contextmanager
 @contextmanager
 def paused() -> Iterator[None]:
     was_enabled = gc.isenabled()
-    gc.collect()
-    gc.freeze()
+    gc.freeze()  # no collection first: what garbage it freezes is collected after unfreeze
     gc.disable()
     try:
         yield

@@ -110,6 +110,35 @@ def load_known(
     return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}
 
 
+def load_known_kinds(
+    session: Session, operator_id: int, keys: dict[str, set[str]]
+) -> dict[str, dict[str, Known]]:
+    """`load_known` for several kinds at once: the parts of a wide file share their keys (the
+    number), so one statement answers them all."""
+    wanted = list(set().union(*keys.values())) if keys else []
+    found: dict[str, dict[str, Known]] = {kind: {} for kind in keys}
+    if not wanted:
+        return found
+    rows = session.execute(
+        select(
+            SourceRecord.kind,
+            SourceRecord.source_key,
+            SourceRecord.id,
+            SourceRecord.entity_id,
+            SourceRecord.digest,
+            SourceRecord.field_digests,
+        ).where(
+            SourceRecord.operator_id == operator_id,
+            SourceRecord.kind.in_(list(keys)),
+            among(session, SourceRecord.source_key, wanted),
+        )
+    ).all()
+    for kind, key, *known in rows:
+        if key in keys[kind]:
+            found[kind][key] = Known(known[0], known[1], known[2], known[3] or {})
+    return found
+
+
 def entity_ids(
     session: Session, operator_id: int, kind: str, keys: Iterable[str]
 ) -> dict[str, int]:

@@ -89,7 +89,10 @@ def apply_batch(
         if item.key in last:
             result.unchanged.add(last[item.key].row)  # superseded by a later row, same key
         last[item.key] = item
-    known = records.load_known(session, operator.id, kind, last)
+    if shared is not None and kind in shared.known:
+        known = shared.known[kind]
+    else:
+        known = records.load_known(session, operator.id, kind, last)
     if kind in LINE_FACTS:
         # A number given to a new line after aging: what the source said about the old line
         # does not hold for the new one, so its facts are applied afresh.
