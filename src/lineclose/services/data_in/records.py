@@ -70,7 +70,7 @@ def digest_item(key: bytes, item: Item) -> None:
 # Digests of (kind, field, value) texts already hashed: the kinds, choices, dates and amounts
 # that repeat down a file are hashed once (bounded; process memory only, like the row memo).
 _field_digests: dict[bytes, dict[str, str]] = {}
-_FIELD_DIGESTS_KEPT = 200_000
+_FIELD_DIGESTS_KEPT = 20_000
 
 
 @dataclass(frozen=True)
