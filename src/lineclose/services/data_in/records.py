@@ -52,23 +52,27 @@ def digest_item(key: bytes, item: Item) -> None:
     known = _field_digests.setdefault(key, {})
     if len(known) > _FIELD_DIGESTS_KEPT:
         known.clear()
+    keyed = _keyed(key)
     kind = item.kind
     digests = item.field_digests
     for name, value in sorted(item.record.items()):
         text = f"{kind}.{name}={'' if value is None else value}"
-        found = known.get(text)
+        shared = type(value) is not int and len(text) - len(kind) - len(name) <= 12
+        found = known.get(text) if shared else None
         if found is None:
-            hasher = _keyed(key).copy()
+            hasher = keyed.copy()
             hasher.update(text.encode())
-            found = known[text] = hasher.hexdigest()
+            found = hasher.hexdigest()
+            if shared:
+                known[text] = found
         digests[name] = found
     item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
     # Field names are the schema's (plain identifiers), digests hex: nothing to escape.
     item.digests_json = "{" + ", ".join(f'"{n}": "{d}"' for n, d in digests.items()) + "}"
 
 
-# Digests of (kind, field, value) texts already hashed: the kinds, choices, dates and amounts
-# that repeat down a file are hashed once (bounded; process memory only, like the row memo).
+# Digests of short values already hashed (choices, dates, flags, empty fields: what repeats
+# down a file), so each is hashed once; identifiers and amounts, mostly distinct, are not kept.
 _field_digests: dict[bytes, dict[str, str]] = {}
 _FIELD_DIGESTS_KEPT = 20_000
 
