@@ -7,8 +7,10 @@ import csv
 from pathlib import Path
 
 from sqlalchemy import func, select, text
+from stdnum import luhn
 
 from lineclose.bootstrap import App
+from lineclose.cli.import_files import run_import
 from lineclose.db import models
 from lineclose.db.audit import verify_chain
 from tests.support.data_in import import_samples, operator, read_rejects, sample_files
@@ -145,3 +147,64 @@ def test_personal_data_from_files_is_not_stored_in_clear(app: App, tmp_path: Pat
             ).scalar_one()
             for secret in secrets:
                 assert secret not in (dump or "")
+
+
+def _wide_row(n: int, **given: str) -> dict[str, str]:
+    body = f"898600{n:012d}"
+    return {
+        "msisdn": f"+86139{n:08d}",
+        "iccid": body + luhn.calc_check_digit(body),
+        "imsi": f"46000{n:010d}",
+        "activated_on": "2023-05-01",
+        "paid_credit_minor": "",
+        "promo_credit_minor": "",
+        "unbilled_usage_minor": "",
+        **given,
+    }
+
+
+def _write_wide(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_new_lines_of_a_wide_file_carry_its_balances_and_usage(app: App, tmp_path: Path) -> None:
+    cn = operator(app, "cn")
+    rows = [
+        _wide_row(1, paid_credit_minor="500", promo_credit_minor="20", unbilled_usage_minor="7"),
+        _wide_row(2, paid_credit_minor="300"),
+        _wide_row(3, unbilled_usage_minor="9"),
+        _wide_row(4),
+        _wide_row(2, paid_credit_minor="350", unbilled_usage_minor="4"),  # the last row wins
+    ]
+    first = run_import(app, cn, [_write_wide(tmp_path / "wide.csv", rows)], tmp_path / "r.csv")
+    assert first.rejected == 0
+    with app.sessions() as session:
+        found = {
+            m: (paid, promo, usage)
+            for m, paid, promo, usage in session.execute(
+                select(
+                    models.Line.msisdn,
+                    models.Line.paid_credit_minor,
+                    models.Line.promo_credit_minor,
+                    models.Line.unbilled_usage_minor,
+                )
+            ).all()
+        }
+    assert found == {
+        "+8613900000001": (500, 20, 7),
+        "+8613900000002": (350, 0, 4),
+        "+8613900000003": (0, 0, 9),
+        "+8613900000004": (0, 0, 0),
+    }
+    rows[0]["paid_credit_minor"] = "510"
+    again = run_import(app, cn, [_write_wide(tmp_path / "wide.csv", rows)], tmp_path / "r.csv")
+    assert (again.inserted, again.rejected) == (0, 0) and again.updated >= 1
+    with app.sessions() as session:
+        paid = session.execute(
+            select(models.Line.paid_credit_minor).where(models.Line.msisdn == "+8613900000001")
+        ).scalar_one()
+    assert paid == 510

@@ -16,7 +16,7 @@ from rich.table import Table
 from lineclose.bootstrap import App, bootstrap
 from lineclose.config import Settings
 from lineclose.errors import LinecloseError
-from lineclose.services.data_in import bulk_import
+from lineclose.services.data_in import bulk_import, collector
 from lineclose.services.data_in.hlr import register_new_lines
 
 console = Console()
@@ -39,6 +39,7 @@ def run_import(
         plan = bulk_import.plan(session, app.deps, operator_code, files)
     with ExitStack() as stack:
         pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 0 else None
+        stack.enter_context(collector.paused())
         return _run(app, plan, rejects_path, on_progress, batch_rows, actor, pool)
 
 
@@ -61,6 +62,7 @@ def _run(
             register_new_lines(app.deps, result.new_lines)
             rejects.write(batch.file, result.rejects)
             bulk_import.tally(summary, batch, result)
+            collector.after_batch()
             if on_progress:
                 on_progress(summary.rows, plan.total_rows)
     return summary

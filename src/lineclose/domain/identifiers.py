@@ -17,6 +17,8 @@ from stdnum.exceptions import (
     ValidationError,
 )
 
+from lineclose.domain.phone_patterns import check_plain
+
 
 class InvalidIdentifier(ValueError):
     """A value that does not parse as the identifier it claims to be; the message says what to fix."""
@@ -26,9 +28,17 @@ class InvalidIdentifier(ValueError):
         self.field = field
 
 
+_NOT_VALID = "msisdn is not a valid phone number: check the country code and length"
+
+
 def normalize_msisdn(raw: str, default_region: str | None = None) -> str:
     """Return the number in E.164; national forms need the operator's region."""
     text = raw.strip()
+    verdict = check_plain(text)  # E.164 as given: phonenumbers' patterns, without its parser
+    if verdict is True:
+        return text
+    if verdict is False:
+        raise InvalidIdentifier("msisdn", _NOT_VALID)
     try:
         parsed = phonenumbers.parse(text, default_region)
     except phonenumbers.NumberParseException as exc:
@@ -36,9 +46,7 @@ def normalize_msisdn(raw: str, default_region: str | None = None) -> str:
             "msisdn", "msisdn must be a phone number in E.164 form, such as +8613800138000"
         ) from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidIdentifier(
-            "msisdn", "msisdn is not a valid phone number: check the country code and length"
-        )
+        raise InvalidIdentifier("msisdn", _NOT_VALID)
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -51,11 +59,20 @@ def normalize_iccid(raw: str) -> str:
     digits = "".join(raw.split())
     if not digits.isdigit() or len(digits) not in (19, 20) or not digits.startswith("89"):
         raise InvalidIdentifier("iccid", "iccid must be 19 or 20 digits starting with 89")
-    if not luhn.is_valid(digits):
+    if not (_luhn_valid(digits) if digits.isascii() else luhn.is_valid(digits)):
         raise InvalidIdentifier(
             "iccid", "iccid check digit is wrong: re-read the number on the SIM"
         )
     return digits
+
+
+_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+
+
+def _luhn_valid(digits: str) -> bool:
+    """`luhn.is_valid` for ASCII digits, without its generic alphabet lookups."""
+    total = sum(map(int, digits[-1::-2])) + sum(_DOUBLED[int(c)] for c in digits[-2::-2])
+    return total % 10 == 0
 
 
 def normalize_imsi(raw: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from lineclose.db import models
 from lineclose.db.among import among
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.services.context import Deps
-from lineclose.services.data_in.records import Item
+from lineclose.services.data_in.records import Item, Known
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,28 @@ class Reject:
     field: str
     message: str
     code: str = "invalid_value"
+
+
+@dataclass
+class FoldedFacts:
+    """Facts of a line that the same batch also creates: written with the line's own insert
+    (`line_id` set then), so their handler has no update left to make."""
+
+    columns: dict[str, Any]
+    line_id: int | None = None
+
+
+@dataclass
+class Shared:
+    """What the kinds of one batch share. `in_service`: which numbers are lines in service
+    (None: not one); the lines part clears it after writing, then adds the lines it wrote.
+    `folded`: by number, the line columns the batch's balances and usage give."""
+
+    in_service: dict[str, int | None] = field(default_factory=dict)
+    folded: dict[str, FoldedFacts] = field(default_factory=dict)
+    # What the source last said, by kind, read for the whole batch before any kind is applied
+    # (a kind's own records are written by that kind only).
+    known: dict[str, dict[str, Known]] = field(default_factory=dict)
 
 
 @dataclass
@@ -35,9 +58,11 @@ class ApplyContext:
     line_changes: dict[int, set[str]] = field(default_factory=dict)
     new_lines: list[tuple[str, str]] = field(default_factory=list)  # (imsi, msisdn) for the HLR
     rejects: list[Reject] = field(default_factory=list)
-    # Which numbers are lines in service (None: not one), shared by the kinds of one batch
-    # (the lines part clears it after writing); a kind's own lookups are then answered once.
-    in_service: dict[str, int | None] = field(default_factory=dict)
+    shared: Shared = field(default_factory=Shared)
+
+    @property
+    def in_service(self) -> dict[str, int | None]:
+        return self.shared.in_service
 
     def touch(self, line_id: int, *what: str) -> None:
         self.line_changes.setdefault(line_id, set()).update(what)

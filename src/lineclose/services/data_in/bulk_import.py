@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.errors import NotFound
 from lineclose.services.context import Deps
-from lineclose.services.data_in import unchanged_rows
-from lineclose.services.data_in.apply_context import Reject
+from lineclose.services.data_in import facts, records, unchanged_rows
+from lineclose.services.data_in.apply_context import Reject, Shared
 from lineclose.services.data_in.fields import ORDER, Context
 from lineclose.services.data_in.files import Batch, batches, count_rows, file_rank
 from lineclose.services.data_in.unchanged_rows import Keep, RawRow
 from lineclose.services.data_in.upsert import BatchResult, apply_batch
+from lineclose.services.data_in.writer import lock_operator
 from lineclose.services.lines import local_today, profile_of
 
 BATCH_ROWS = 5_000
@@ -91,11 +92,14 @@ def apply(
     operator = session.get(models.Operator, import_plan.operator_id)
     assert operator is not None
     total = BatchResult(rejects=list(batch.rejects))
-    in_service: dict[str, int | None] = {}
+    shared = Shared(folded=facts.folded(batch.items))
+    lock_operator(session, operator.id)  # before reading what the source last said
+    keys = {kind: {i.key for i in items} for kind, items in batch.items.items() if items}
+    shared.known = records.load_known_kinds(session, operator.id, keys)
     for kind in ORDER:
         if kind in batch.items:
             items = batch.items[kind]
-            total.add(apply_batch(session, deps, operator, kind, items, actor, via, in_service))
+            total.add(apply_batch(session, deps, operator, kind, items, actor, via, shared))
     if batch.row_digests:
         unchanged_rows.remember(
             session,

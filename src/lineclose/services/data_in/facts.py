@@ -11,37 +11,51 @@ from lineclose.db import models
 from lineclose.db.among import among
 from lineclose.db.models_data_in import LegalHold, LineActivity
 from lineclose.services.data_in import records
-from lineclose.services.data_in.apply_context import ApplyContext
+from lineclose.services.data_in.apply_context import ApplyContext, FoldedFacts
 from lineclose.services.data_in.records import Item
 from lineclose.services.data_in.writer import allocate_ids, insert_rows, update_rows
+
+_BALANCE = {"paid_credit_minor": "paid_credit_minor", "promo_credit_minor": "promo_credit_minor"}
+_USAGE = {"unbilled_usage_minor": "unbilled_usage_minor"}
+_FOLDED = {"balances": _BALANCE, "unbilled_usage": _USAGE}
+
+
+def folded(items: dict[str, list[Item]]) -> dict[str, FoldedFacts]:
+    """The balance and usage columns a batch gives each number, the last row winning as it
+    does when applied: a line the batch creates is inserted with them."""
+    found: dict[str, FoldedFacts] = {}
+    for kind, columns in _FOLDED.items():
+        for item in items.get(kind, ()):
+            facts = found.setdefault(item.record["msisdn"], FoldedFacts({}))
+            facts.columns.update({col: item.record[src] for col, src in columns.items()})
+    return found
 
 
 def _line_update(
     ctx: ApplyContext, items: list[Item], columns: dict[str, str], why: str
 ) -> list[Item]:
-    """Facts kept on the line itself: one batched update of the given columns."""
+    """Facts kept on the line itself: one batched update of the given columns, but for the
+    lines this batch inserted with these very values."""
     kept = ctx.resolve_lines(items)
-    update_rows(
-        ctx.session,
-        models.Line.__table__,  # type: ignore[arg-type]
-        [
-            {"id": i.record["_line_id"], **{col: i.record[src] for col, src in columns.items()}}
-            for i in kept
-        ],
-    )
+    rows = []
+    for i in kept:
+        values = {col: i.record[src] for col, src in columns.items()}
+        facts = ctx.shared.folded.get(i.record["msisdn"])
+        written = facts is not None and facts.line_id == i.record["_line_id"]
+        if not written or any(facts.columns.get(c) != v for c, v in values.items()):  # type: ignore[union-attr]
+            rows.append({"id": i.record["_line_id"], **values})
+    update_rows(ctx.session, models.Line.__table__, rows)  # type: ignore[arg-type]
     for item in kept:
         ctx.touch(item.record["_line_id"], why)
     return kept
 
 
 def apply_balances(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list[Item]:
-    columns = {"paid_credit_minor": "paid_credit_minor", "promo_credit_minor": "promo_credit_minor"}
-    return _line_update(ctx, new + changed, columns, "balance")
+    return _line_update(ctx, new + changed, _BALANCE, "balance")
 
 
 def apply_unbilled_usage(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list[Item]:
-    columns = {"unbilled_usage_minor": "unbilled_usage_minor"}
-    return _line_update(ctx, new + changed, columns, "unbilled_usage")
+    return _line_update(ctx, new + changed, _USAGE, "unbilled_usage")
 
 
 def apply_lost_reports(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list[Item]:

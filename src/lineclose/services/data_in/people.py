@@ -190,6 +190,10 @@ def _insert_lines(
     for item, new_id in zip(items, ids, strict=True):
         record = item.record
         item.entity_id = new_id
+        facts = ctx.shared.folded.get(record["msisdn"])
+        if facts is not None:
+            facts.line_id = new_id  # the balance and usage handlers then have nothing to write
+        given = facts.columns if facts is not None else {}
         rows.append(
             {
                 "id": new_id,
@@ -197,9 +201,9 @@ def _insert_lines(
                 "msisdn": record["msisdn"],
                 "status": "active",
                 "currency": ctx.profile.currency,
-                "paid_credit_minor": 0,
-                "promo_credit_minor": 0,
-                "unbilled_usage_minor": 0,
+                "paid_credit_minor": given.get("paid_credit_minor", 0),
+                "promo_credit_minor": given.get("promo_credit_minor", 0),
+                "unbilled_usage_minor": given.get("unbilled_usage_minor", 0),
                 "legal_hold": False,
                 "lost_reported": False,
                 **_line_columns(record, owners[record["subscriber_ref"]]),

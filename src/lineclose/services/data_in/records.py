@@ -16,7 +16,7 @@ from lineclose.db.among import among
 from lineclose.db.models_data_in import SourceRecord
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.security.vault import Vault
-from lineclose.services.data_in.writer import insert_rows, update_rows
+from lineclose.services.data_in.writer import JsonText, insert_rows, update_rows
 
 
 @dataclass
@@ -32,6 +32,7 @@ class Item:
     known_id: int | None = None  # the source record's id when the key was seen before
     entity_id: int | None = None
     changed: list[str] = field(default_factory=list)
+    digests_json: str = ""  # field_digests as JSON, written by digest_item
 
 
 def digest_key(vault: Vault) -> bytes:
@@ -48,12 +49,32 @@ def _keyed(key: bytes) -> Any:
 
 def digest_item(key: bytes, item: Item) -> None:
     """Keyed digests, so the table says whether a value changed without holding the value."""
+    known = _field_digests.setdefault(key, {})
+    if len(known) > _FIELD_DIGESTS_KEPT:
+        known.clear()
     keyed = _keyed(key)
+    kind = item.kind
+    digests = item.field_digests
     for name, value in sorted(item.record.items()):
-        hasher = keyed.copy()
-        hasher.update(f"{item.kind}.{name}={'' if value is None else value}".encode())
-        item.field_digests[name] = hasher.hexdigest()
-    item.digest = hashlib.sha256("".join(item.field_digests.values()).encode()).hexdigest()
+        text = f"{kind}.{name}={'' if value is None else value}"
+        shared = type(value) is not int and len(text) - len(kind) - len(name) <= 12
+        found = known.get(text) if shared else None
+        if found is None:
+            hasher = keyed.copy()
+            hasher.update(text.encode())
+            found = hasher.hexdigest()
+            if shared:
+                known[text] = found
+        digests[name] = found
+    item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
+    # Field names are the schema's (plain identifiers), digests hex: nothing to escape.
+    item.digests_json = "{" + ", ".join(f'"{n}": "{d}"' for n, d in digests.items()) + "}"
+
+
+# Digests of short values already hashed (choices, dates, flags, empty fields: what repeats
+# down a file), so each is hashed once; identifiers and amounts, mostly distinct, are not kept.
+_field_digests: dict[bytes, dict[str, str]] = {}
+_FIELD_DIGESTS_KEPT = 20_000
 
 
 @dataclass(frozen=True)
@@ -93,6 +114,35 @@ def load_known(
     return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}
 
 
+def load_known_kinds(
+    session: Session, operator_id: int, keys: dict[str, set[str]]
+) -> dict[str, dict[str, Known]]:
+    """`load_known` for several kinds at once: the parts of a wide file share their keys (the
+    number), so one statement answers them all."""
+    wanted = list(set().union(*keys.values())) if keys else []
+    found: dict[str, dict[str, Known]] = {kind: {} for kind in keys}
+    if not wanted:
+        return found
+    rows = session.execute(
+        select(
+            SourceRecord.kind,
+            SourceRecord.source_key,
+            SourceRecord.id,
+            SourceRecord.entity_id,
+            SourceRecord.digest,
+            SourceRecord.field_digests,
+        ).where(
+            SourceRecord.operator_id == operator_id,
+            SourceRecord.kind.in_(list(keys)),
+            among(session, SourceRecord.source_key, wanted),
+        )
+    ).all()
+    for kind, key, *known in rows:
+        if key in keys[kind]:
+            found[kind][key] = Known(known[0], known[1], known[2], known[3] or {})
+    return found
+
+
 def entity_ids(
     session: Session, operator_id: int, kind: str, keys: Iterable[str]
 ) -> dict[str, int]:
@@ -117,7 +167,7 @@ def save(
                 "source_key": i.key,
                 "entity_id": i.entity_id,
                 "digest": i.digest,
-                "field_digests": i.field_digests,
+                "field_digests": _as_json(i),
                 "updated_at": now,
             }
             for i in new
@@ -131,12 +181,18 @@ def save(
                 "id": i.known_id,
                 "entity_id": i.entity_id,
                 "digest": i.digest,
-                "field_digests": i.field_digests,
+                "field_digests": _as_json(i),
                 "updated_at": now,
             }
             for i in changed
         ],
     )
+
+
+def _as_json(item: Item) -> Any:
+    """The field digests as JSON text when `digest_item` wrote it along (schema field names,
+    hex digests: what json.dumps would write); a dict for json.dumps otherwise."""
+    return JsonText(item.digests_json) if item.digests_json else item.field_digests
 
 
 def shown_key(kind: str, key: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.services.context import Deps
 from lineclose.services.data_in import facts, people, records
-from lineclose.services.data_in.apply_context import ApplyContext, Reject
+from lineclose.services.data_in.apply_context import ApplyContext, Reject, Shared
 from lineclose.services.data_in.audit_many import Entry, append_many
 from lineclose.services.data_in.records import Item
 from lineclose.services.data_in.reevaluate import reevaluate_open_requests
@@ -73,23 +73,26 @@ def apply_batch(
     items: list[Item],
     actor: str,
     via: str,
-    in_service: dict[str, int | None] | None = None,
+    shared: Shared | None = None,
 ) -> BatchResult:
     """Apply one kind's validated rows for one operator; the caller owns the transaction.
-    `in_service` carries what the batch's earlier kinds learnt of which lines are in service."""
+    `shared` carries what the batch's earlier kinds learnt and wrote (see `Shared`)."""
     result = BatchResult()
     if not items:
         return result
     lock_operator(session, operator.id)
     ctx = ApplyContext(session, deps, operator.id, profile_of(operator), deps.clock.now())
-    if in_service is not None:
-        ctx.in_service = in_service
+    if shared is not None:
+        ctx.shared = shared
     last: dict[str, Item] = {}
     for item in items:
         if item.key in last:
             result.unchanged.add(last[item.key].row)  # superseded by a later row, same key
         last[item.key] = item
-    known = records.load_known(session, operator.id, kind, last)
+    if shared is not None and kind in shared.known:
+        known = shared.known[kind]
+    else:
+        known = records.load_known(session, operator.id, kind, last)
     if kind in LINE_FACTS:
         # A number given to a new line after aging: what the source said about the old line
         # does not hold for the new one, so its facts are applied afresh.
@@ -115,9 +118,13 @@ def apply_batch(
                 item.entity_id = seen.entity_id
                 item.changed = records.changed_fields(item, seen.field_digests)
             changed.append(item)
-    accepted = {id(i) for i in HANDLERS[kind](ctx, new, changed)}
+    accepted_items = HANDLERS[kind](ctx, new, changed)
+    accepted = {id(i) for i in accepted_items}
     if kind == "lines":
-        ctx.in_service.clear()  # lines were written: what was learnt before no longer holds
+        # Lines were written: what was learnt before no longer holds, but the lines just
+        # written are in service, by construction.
+        ctx.in_service.clear()
+        ctx.in_service.update({i.record["msisdn"]: i.entity_id for i in accepted_items})
     new = [i for i in new if id(i) in accepted]
     changed = [i for i in changed if id(i) in accepted]
     records.save(session, operator.id, ctx.now, new, changed)

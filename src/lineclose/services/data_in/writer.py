@@ -20,6 +20,10 @@ from sqlalchemy.orm import Session
 _stage_names = itertools.count(1)
 
 
+class JsonText(str):
+    """A value already serialized as JSON: written as it is into a JSON column."""
+
+
 def lock_operator(session: Session, operator_id: int) -> None:
     """Take the write lock first: one import per operator at a time, and on SQLite the
     database's own write lock, so the ids read next are ours."""
@@ -47,7 +51,9 @@ def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], A
     for column in columns:
         kind = table.c[column].type
         if isinstance(kind, JSON):
-            converters.append(lambda v: None if v is None else json.dumps(v))
+            converters.append(
+                lambda v: str(v) if type(v) is JsonText else None if v is None else json.dumps(v)
+            )
         elif isinstance(getattr(kind, "impl", kind), DateTime):
             converters.append(
                 lambda v: v.astimezone(UTC).replace(tzinfo=None) if isinstance(v, datetime) else v
@@ -66,14 +72,24 @@ def _driver_tuples(
     plain = [i for i, p in enumerate(processors) if p is None]
     if len(plain) == len(columns):
         return [tuple(row[c] for c in columns) for row in rows]
+    converted = [(i, p) for i, p in enumerate(processors) if p is not None]
+    # The same object down a column (the batch's `now`, a shared default) is converted once.
+    last_in: list[Any] = [_NOTHING] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
     out = []
     for row in rows:
         values = [row[c] for c in columns]
-        for i, process in enumerate(processors):
-            if process is not None:
-                values[i] = process(values[i])
+        for i, process in converted:
+            value = values[i]
+            if value is not last_in[i]:
+                last_in[i] = value
+                last_out[i] = str(value) if type(value) is JsonText else process(value)
+            values[i] = last_out[i]
         out.append(tuple(values))
     return out
+
+
+_NOTHING = object()
 
 
 def _executemany(session: Session, sql: str, params: list[tuple[Any, ...]]) -> None:
@@ -93,11 +109,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
             _driver_tuples(session, table, columns, rows),
         )
         return
-    columns = list(rows[0])
-    stage = _copy_to_stage(session, table, columns, rows)
-    names = ", ".join(f'"{c}"' for c in columns)
-    session.execute(text(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM {stage}'))
-    session.execute(text(f"DROP TABLE {stage}"))
+    _copy(session, table, f'"{table.name}"', list(rows[0]), rows)
 
 
 def update_rows(
@@ -134,14 +146,28 @@ def _copy_to_stage(
             "WITH NO DATA"
         )
     )
+    _copy(session, table, stage, columns, rows)
+    return stage
+
+
+def _copy(
+    session: Session, table: Table, target: str, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """COPY the rows into `target` (the table itself for inserts: constraints and defaults
+    hold as for an INSERT, without a staging table in between)."""
+    names = ", ".join(f'"{c}"' for c in columns)
     raw = session.connection().connection.driver_connection
     assert raw is not None
-    converters = _copy_converters(table, columns)
-    with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({names}) FROM STDIN") as copy:
+    converters = [(i, c) for i, c in enumerate(_copy_converters(table, columns)) if c is not None]
+    last_in: list[Any] = [_NOTHING] * len(columns)
+    last_out: list[Any] = [None] * len(columns)
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
         for row in rows:
             values = [row[c] for c in columns]
-            for i, convert in enumerate(converters):
-                if convert is not None:
-                    values[i] = convert(values[i])
+            for i, convert in converters:
+                value = values[i]
+                if value is not last_in[i]:
+                    last_in[i] = value
+                    last_out[i] = convert(value)
+                values[i] = last_out[i]
             copy.write_row(values)
-    return stage
