@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
+from lineclose.db.bulk_writes import insert_returning_ids, insert_rows
 from lineclose.db.models import OutboxRow
 from lineclose.domain.outbox import OutboxStatus
 
@@ -57,20 +58,75 @@ def enqueue_many(session: Session, now: datetime, rows: list[dict[str, Any]]) ->
     `request_id` and `available_at`."""
     if not rows:
         return
+    session.execute(_insert_new(session), [_row(now, row) for row in rows])
+
+
+def enqueue_leased(
+    session: Session, now: datetime, worker: str, until: datetime, rows: list[dict[str, Any]]
+) -> list[Claimed]:
+    """`enqueue_many`, the new rows leased to `worker` until `until` as a claim leases them
+    (their first attempt), so it performs them next without claiming them; returns them. A key
+    that exists already is left to whoever holds it, and is not returned; one another
+    transaction adds meanwhile fails this one (the worker then goes one step at a time)."""
+    keys = [row["key"] for row in rows]
+    if not rows:
+        return []
+    existing = set(
+        session.execute(
+            select(OutboxRow.idempotency_key).where(among(session, OutboxRow.idempotency_key, keys))
+        ).scalars()
+    )
+    new = [row for row in rows if row["key"] not in existing]
     values = [
-        {
-            "request_id": row.get("request_id"),
-            "step": row["step"],
-            "idempotency_key": row["key"],
-            "payload": row.get("payload") or {},
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "available_at": row.get("available_at") or now,
-            "created_at": now,
-        }
-        for row in rows
+        {**_row(now, row), "attempts": 1, "locked_by": worker, "locked_until": until} for row in new
     ]
-    session.execute(_insert_new(session), values)
+    ids = insert_returning_ids(session, OutboxRow, values)
+    return [
+        Claimed(row_id, row["step"], row["key"], row.get("payload") or {}, row.get("request_id"), 1)
+        for row_id, row in zip(ids, new, strict=True)
+    ]
+
+
+def insert_done(
+    session: Session,
+    now: datetime,
+    worker: str,
+    rows: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+) -> None:
+    """The rows of steps performed in this transaction, written done with their results: one
+    write each, where a claimed step takes three (enqueued, claimed, marked done). No conflict
+    is skipped: should a row with one of their keys exist, the transaction fails rather than
+    perform a step twice."""
+    insert_rows(
+        session,
+        OutboxRow,
+        [
+            {
+                **_row(now, row),
+                "status": OutboxStatus.DONE,
+                "attempts": 1,
+                "locked_by": worker,
+                "result": result,
+                "done_at": now,
+            }
+            for row, result in zip(rows, results, strict=True)
+        ],
+    )
+
+
+def _row(now: datetime, row: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a new pending step (`enqueue_many`'s row)."""
+    return {
+        "request_id": row.get("request_id"),
+        "step": row["step"],
+        "idempotency_key": row["key"],
+        "payload": row.get("payload") or {},
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "available_at": row.get("available_at") or now,
+        "created_at": now,
+    }
 
 
 def _insert_new(session: Session) -> Insert:
