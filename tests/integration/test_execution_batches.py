@@ -474,11 +474,11 @@ class RecordFailsOnce(Worker):
         super().__init__(app.sessions, app.deps, name="record-fails-once")
         self.failed = False
 
-    def _record_in(self, session: Any, step: str, done: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self.failed:
+    def _turn_chunk(self, session: Any, sent: Any, *args: Any) -> Any:
+        if sent and not self.failed:
             self.failed = True
             raise RuntimeError("recording failed")
-        return super()._record_in(session, step, done, *args, **kwargs)
+        return super()._turn_chunk(session, sent, *args)
 
 
 def test_a_chunk_whose_recording_fails_is_recorded_alone_and_none_is_sent_twice(

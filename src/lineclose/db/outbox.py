@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, or_, select, update
+from sqlalchemy import Insert, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -287,3 +288,71 @@ def mark_attempts(session: Session, now: datetime, claimed: list[Claimed]) -> No
             for c in claimed
         ],
     )
+
+
+def record_and_mark(
+    session: Session,
+    now: datetime,
+    worker: str,
+    done: list[tuple[int, dict[str, Any]]],
+    marks: list[Claimed],
+    keep: list[int],
+) -> tuple[set[int], set[int]]:
+    """For a chunk of notices: the sent ones (`done`, with their results) marked done, and the
+    attempt marks of the next ones (`marks`; `keep` have an earlier attempt's mark) written,
+    each only while still leased to `worker`. Returns the ids marked done and the ids of the
+    next chunk still ours. PostgreSQL: one UPDATE .. FROM unnest, which locks what it writes."""
+    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+    marked = [(c.id, {ATTEMPTED_AT: now.isoformat(), "attempt": c.attempts}) for c in marks]
+    if session.get_bind().dialect.name != "postgresql":
+        ids = [i for i, _ in done] + [i for i, _ in marked] + keep
+        owned = set(
+            session.execute(
+                select(OutboxRow.id).where(
+                    among(session, OutboxRow.id, ids),
+                    OutboxRow.status == OutboxStatus.PENDING,
+                    OutboxRow.locked_by == worker,
+                )
+            ).scalars()
+        )
+        update_each(
+            session,
+            table,
+            [{"id": i, "result": r} for i, r in done if i in owned],
+            status=OutboxStatus.DONE,
+            done_at=now,
+            locked_until=None,
+            last_error=None,
+        )
+        update_each(session, table, [{"id": i, "result": r} for i, r in marked if i in owned])
+        return {i for i, _ in done} & owned, owned - {i for i, _ in done}
+    rows: list[tuple[int, str, dict[str, Any] | None]] = [(i, "done", r) for i, r in done]
+    rows += [(i, "mark", r) for i, r in marked]
+    rows += [(i, "keep", None) for i in keep]
+    if not rows:
+        return set(), set()
+    written = session.execute(
+        text(
+            "UPDATE outbox SET "
+            "result = CASE u.kind WHEN 'keep' THEN outbox.result ELSE CAST(u.result AS JSON) END, "
+            "status = CASE u.kind WHEN 'done' THEN :done ELSE outbox.status END, "
+            "done_at = CASE u.kind WHEN 'done' THEN :now ELSE outbox.done_at END, "
+            "locked_until = CASE u.kind WHEN 'done' THEN NULL ELSE outbox.locked_until END, "
+            "last_error = CASE u.kind WHEN 'done' THEN NULL ELSE outbox.last_error END "
+            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:kinds AS TEXT[]), "
+            "CAST(:results AS TEXT[])) AS u(id, kind, result) "
+            "WHERE outbox.id = u.id AND outbox.status = :pending AND outbox.locked_by = :worker "
+            "RETURNING outbox.id, u.kind"
+        ).bindparams(bindparam("now", now, type_=table.c.done_at.type)),
+        {
+            "ids": [i for i, _, _ in rows],
+            "kinds": [kind for _, kind, _ in rows],
+            "results": [None if r is None else json.dumps(r) for _, _, r in rows],
+            "done": OutboxStatus.DONE.value,
+            "pending": OutboxStatus.PENDING.value,
+            "worker": worker,
+        },
+    ).all()
+    return {i for i, kind in written if kind == "done"}, {
+        i for i, kind in written if kind != "done"
+    }

@@ -63,10 +63,13 @@ def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list
     holders: dict[int, str] = {}
     certificates, numbers, disconnections, results = [], [], [], []
     closed: list[tuple[Request, str, date]] = []
+    days: dict[str, date] = {}
     for request in requests:
         line = request.line
         profile = profile_of(line.operator)
-        today = local_today(profile, now)
+        if profile.timezone not in days:  # the same for every line of a jurisdiction
+            days[profile.timezone] = local_today(profile, now)
+        today = days[profile.timezone]
         subscriber = line.subscriber
         if subscriber.id not in holders:
             name = deps.vault.decrypt(subscriber.name_enc) if subscriber.name_enc else ""

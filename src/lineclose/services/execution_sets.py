@@ -11,6 +11,7 @@ does not expect raises, and the worker performs that batch one step at a time.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
@@ -46,24 +47,24 @@ BatchRecord = Callable[[Session, Deps, list[tuple[Claimed, Result]]], Recorded]
 LOADED = "execution_sets.loaded_requests"
 
 
-def load_requests(session: Session, claimed: list[Claimed]) -> dict[int, Request]:
-    """The batch's requests with their lines, operators and subscribers: one query, or none
-    for those this transaction has loaded already."""
+def load_requests(
+    session: Session, claimed: list[Claimed], related: bool = True
+) -> dict[int, Request]:
+    """The batch's requests with their lines, operators and subscribers (without them unless
+    `related`): one query, or none for those this transaction has loaded already."""
     ids = {c.request_id for c in claimed}
     if None in ids:
         raise ValueError("a closure step without its request")
-    loaded: dict[int, Request] = session.info.setdefault(LOADED, {})
+    loaded: dict[int, Request] = session.info.setdefault(LOADED, {}) if related else {}
     missing = [i for i in ids if i not in loaded]
     if missing:
-        found = session.execute(
-            select(Request)
-            .where(among(session, Request.id, missing))
-            .options(
+        query = select(Request).where(among(session, Request.id, missing))
+        if related:
+            query = query.options(
                 joinedload(Request.line).joinedload(models.Line.operator),
                 joinedload(Request.line).joinedload(models.Line.subscriber),
             )
-        )
-        loaded.update((r.id, r) for r in found.unique().scalars())
+        loaded.update((r.id, r) for r in session.execute(query).unique().scalars())
     requests = {i: loaded[i] for i in ids if i in loaded}
     if len(requests) != len(ids):
         raise ValueError("a closure step names a request that does not exist")
@@ -88,7 +89,7 @@ def begin_execution_many(
     session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
 ) -> Recorded:
     claimed = [c for c, _ in batch]
-    requests = load_requests(session, claimed)
+    requests = load_requests(session, claimed, related=False)  # the line is updated by id
     results: list[Result] = []
     going: list[Request] = []
     started: set[int] = set()
@@ -145,12 +146,15 @@ def settle_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]
     }
     now = deps.clock.now()
     settled = []
+    days: dict[str, date] = {}
     for step in claimed:
         assert step.request_id is not None
         request = requests[step.request_id]
         line = request.line
         profile = profile_of(line.operator)
-        today = local_today(profile, now)
+        if profile.timezone not in days:  # the same for every line of a jurisdiction
+            days[profile.timezone] = local_today(profile, now)
+        today = days[profile.timezone]
         facts = build_facts(line, (), contracts.get(line.id), (), ())
         final = quote(facts, today, request.accept_etf, profile.refund_fee_minor.value)
         settled.append((request, profile, today, final))

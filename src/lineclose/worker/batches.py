@@ -39,12 +39,13 @@ from lineclose.db.outbox import (
     enqueue_many,
     insert_done,
     mark_attempts,
+    record_and_mark,
 )
 from lineclose.domain.outbox import OutboxStatus, Step
 from lineclose.ports.errors import PortError
 from lineclose.ports.hlr import HlrBar
 from lineclose.services.context import Deps
-from lineclose.services.execution import STEPS
+from lineclose.services.execution import STEPS, record_nothing
 from lineclose.services.execution_sets import BATCH_RECORD, line_identities
 from lineclose.worker.outcomes import RunOutcome, RunReport
 
@@ -178,14 +179,11 @@ class BatchSteps:
         step: str,
         done: list[tuple[Claimed, dict[str, Any]]],
         fuse: bool = False,
-        owned: set[int] | None = None,
     ) -> tuple[int, int, list[Claimed]]:
-        """Record the outcomes of the steps still ours in `session` (`owned`, when the caller
-        has locked them), then enqueue their next steps (performed here when `fuse`); returns
-        how many were recorded, how many next steps performed, and those leased to this
-        worker."""
-        if owned is None:
-            owned = self._owned(session, [c.id for c, _ in done])
+        """Record the outcomes of the steps still ours in `session`, then enqueue their next
+        steps (performed here when `fuse`); returns how many were recorded, how many next
+        steps performed, and those leased to this worker."""
+        owned = self._owned(session, [c.id for c, _ in done])
         mine = [(c, outcome) for c, outcome in done if c.id in owned]
         if not mine:
             return 0, 0, []
@@ -296,13 +294,7 @@ class BatchSteps:
             renew = leased_until - self.deps.clock.now() < lease / 2
             try:
                 with self.sessions.begin() as session:
-                    # The rows of both chunks locked by one statement.
-                    ids = [c.id for done in sent.values() for c, _ in done] + [c.id for c in chunk]
-                    ours = self._owned(session, ids)
-                    recorded = {
-                        s: self._record_in(session, s, d, owned=ours)[0] for s, d in sent.items()
-                    }
-                    owned = self._mark_chunk(session, chunk, group[start:], renew, ours)
+                    recorded, owned = self._turn_chunk(session, sent, chunk, group[start:], renew)
             except Exception:
                 recorded = {}
                 for step, done in sent.items():
@@ -329,20 +321,47 @@ class BatchSteps:
         for step, done in sent.items():
             self._record_together(step, done, report)
 
-    def _mark_chunk(
+    def _turn_chunk(
         self,
         session: Session,
+        sent: dict[str, list[tuple[Claimed, dict[str, Any]]]],
         chunk: list[Claimed],
         rest: list[Claimed],
         renew: bool,
-        ours: set[int] | None = None,
+    ) -> tuple[dict[str, int], set[int]]:
+        """The notices sent from the last chunk recorded done and the next chunk's attempt marks
+        written, with one statement (`record_and_mark`) when recording them writes nothing
+        else; returns how many of each step were recorded and the next chunk's notices still
+        ours."""
+        if any(STEPS[step].record is not record_nothing for step in sent):
+            recorded = {step: self._record_in(session, step, d)[0] for step, d in sent.items()}
+            return recorded, self._mark_chunk(session, chunk, rest, renew)
+        done_ids, owned = record_and_mark(
+            session,
+            self.deps.clock.now(),
+            self.name,
+            [(c.id, outcome) for done in sent.values() for c, outcome in done],
+            [c for c in chunk if c.attempted_at is None],
+            [c.id for c in chunk if c.attempted_at is not None],
+        )
+        self._renew(session, rest, renew)
+        recorded = {step: sum(c.id in done_ids for c, _ in d) for step, d in sent.items()}
+        return recorded, owned
+
+    def _mark_chunk(
+        self, session: Session, chunk: list[Claimed], rest: list[Claimed], renew: bool
     ) -> set[int]:
-        """The chunk's attempt marks (of the notices still ours, which it returns; `ours` when
-        the caller has locked them), and the lease of every notice still to send renewed when
-        `renew`."""
+        """The chunk's attempt marks (of the notices still ours, which it returns), and the
+        lease of every notice still to send renewed when `renew`."""
         now = self.deps.clock.now()
-        owned = self._owned(session, [c.id for c in chunk]) if ours is None else ours
+        owned = self._owned(session, [c.id for c in chunk])
         mark_attempts(session, now, [c for c in chunk if c.id in owned and c.attempted_at is None])
+        self._renew(session, rest, renew)
+        return owned
+
+    def _renew(self, session: Session, rest: list[Claimed], renew: bool) -> None:
+        """The lease of every notice still to send renewed, when `renew`."""
+        now = self.deps.clock.now()
         if renew:
             session.execute(
                 update(OutboxRow)
@@ -353,7 +372,6 @@ class BatchSteps:
                 )
                 .values(locked_until=now + self._lease())
             )
-        return owned
 
     def _send(self, claimed: Claimed) -> dict[str, Any]:
         """The gateway call of a notice whose attempt mark this batch committed."""
