@@ -57,8 +57,10 @@ OUTBOX = OutboxRow.metadata.tables[OutboxRow.__tablename__]
 # in that time last.
 BATCH_SECONDS = 0.25
 # Notices claimed per batch. A worker that dies mid-batch leaves at most a chunk of marked
-# notices for delivery reports or staff to settle.
-NOTICE_BATCH = 50
+# notices for delivery reports or staff to settle; the rest of its batch, unmarked, is taken
+# over when the lease runs out (renewed as the batch goes on). Every card of a fleet has its own
+# notice: claiming 50 at a time spent about a tenth of its execution on claims.
+NOTICE_BATCH = 200
 # Notices whose marks commit together before any of them is sent.
 NOTICE_CHUNK = 10
 
