@@ -12,6 +12,7 @@ amount.
 
 from __future__ import annotations
 
+import functools
 import gettext
 import io
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.dates import get_timezone_gmt
@@ -267,11 +269,22 @@ def format_money(minor: int, currency: str, locale: str) -> str:
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise TypeError(f"minor units must be an int, not {type(minor).__name__}")
     code = currency.upper()
+    amount = Decimal(minor).scaleb(-_currency_digits(code))
+    return format_currency(amount, code, locale=_babel_locale(_require_locale(locale)))
+
+
+# Babel parses a locale given by name on every call (a scan of its locale list): a batch of
+# closing summaries formats thousands of amounts, so both lookups are made once.
+@functools.lru_cache(maxsize=64)
+def _currency_digits(code: str) -> int:
     if not is_currency(code):
-        raise ValueError(f"unknown currency code {currency!r}")
-    digits = get_currency_precision(code)
-    amount = Decimal(minor).scaleb(-digits)
-    return format_currency(amount, code, locale=_require_locale(locale))
+        raise ValueError(f"unknown currency code {code!r}")
+    return get_currency_precision(code)
+
+
+@functools.lru_cache(maxsize=16)
+def _babel_locale(name: str) -> Locale:
+    return Locale.parse(name)
 
 
 def format_date(value: date, locale: str, format: str = "long") -> str:

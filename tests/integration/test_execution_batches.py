@@ -20,6 +20,7 @@ from lineclose.ports.clock import FrozenClock
 from lineclose.ports.errors import Rejected
 from lineclose.services import closure
 from lineclose.services.context import Actor, Channel, Role
+from lineclose.services.execution_sets import BATCH_RECORD
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.notices import notice_row
 from lineclose.worker.batches import NOTICE_CHUNK
@@ -216,24 +217,88 @@ def test_a_batch_leaves_what_one_request_at_a_time_leaves(app: App, worker: Work
     assert len(summaries) == 1 and summaries[0].body.count("LC-") == 3
 
 
-def test_bars_are_claimed_together_and_sent_to_the_hlr_in_one_exchange(
+def _steps(app: App, ids: list[int]) -> list[tuple[str, str, int, str | None]]:
+    with app.sessions() as session:
+        return [
+            (step, status, attempts, locked_by)
+            for step, status, attempts, locked_by in session.execute(
+                select(
+                    models.OutboxRow.step,
+                    models.OutboxRow.status,
+                    models.OutboxRow.attempts,
+                    models.OutboxRow.locked_by,
+                ).where(
+                    models.OutboxRow.request_id.in_(ids),
+                    models.OutboxRow.step.in_(["bar_line", "settle", "finalize"]),
+                )
+            ).all()
+        ]
+
+
+def test_one_batch_bars_every_line_in_one_exchange_and_closes_every_request(
     app: App, worker: Worker
 ) -> None:
+    """The bars that beginning execution enqueues are leased to the worker at once, sent to
+    the HLR together, and settle and finalize follow in the transaction that records them:
+    one batch takes the requests from approved to closed, each step's row done once."""
     ids = _requests(app, "bars")
     hlr = app.deps.hlr
-    worker.run_batch()  # begin execution of every request
-    with app.sessions() as session:
-        due = session.execute(
-            select(func.count()).where(
-                models.OutboxRow.step == "bar_line", models.OutboxRow.status == "pending"
-            )
-        ).scalar_one()
-    assert due == len(ids)
     before = hlr.effects.batch_calls  # type: ignore[attr-defined]
+
     report = worker.run_batch()
-    assert report.done >= len(ids)
+
     assert hlr.effects.batch_calls == before + 1  # type: ignore[attr-defined]
     assert hlr.effects.bars_applied == len(ids)  # type: ignore[attr-defined]
+    assert report.done >= 4 * len(ids) and report.retried == report.dead == 0
+    with app.sessions() as session:
+        statuses = session.execute(
+            select(models.ClosureRequest.status).where(models.ClosureRequest.id.in_(ids))
+        ).scalars()
+        assert set(statuses) == {"closed"}
+    steps = _steps(app, ids)
+    assert Counter(step for step, *_ in steps) == {
+        s: len(ids) for s in ("bar_line", "settle", "finalize")
+    }
+    assert {(status, attempts, by) for _, status, attempts, by in steps} == {
+        ("done", 1, worker.name)
+    }
+
+
+def test_a_failing_fused_step_leaves_the_bars_recorded_and_the_rest_to_the_next_batch(
+    app: App, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Should settle or finalize fail in the transaction that records the bars, the bars are
+    recorded on their own (each line barred once), the later steps wait as due rows, and the
+    next batches close every request with each effect once."""
+    ids = _requests(app, "fused")
+    finalize = BATCH_RECORD["finalize"]
+    failed: list[bool] = []
+
+    def fails_once(*args: Any) -> Any:
+        if not failed:
+            failed.append(True)
+            raise RuntimeError("finalize failed")
+        return finalize(*args)
+
+    monkeypatch.setitem(BATCH_RECORD, "finalize", fails_once)
+
+    worker.run_batch()
+
+    assert failed
+    assert app.deps.hlr.effects.bars_applied == len(ids)  # type: ignore[attr-defined]
+    steps = _steps(app, ids)
+    assert sorted({(step, status) for step, status, *_ in steps}) == [
+        ("bar_line", "done"),
+        ("settle", "pending"),
+    ]
+    worker.run_until_idle()
+    expected = _state(app, ids)
+    assert [s["status"] for s in expected] == ["closed"] * len(CASES)
+    assert all(s["actions"]["hlr.barred"] == 1 for s in expected)
+    assert all(s["actions"]["request.settled"] == 1 for s in expected)
+    assert {status for _, status, *_ in _steps(app, ids)} == {"done"}
+    with app.sessions() as session:
+        assert audit.verify_chain(session).first_broken_id is None
 
 
 def test_a_line_the_hlr_refuses_fails_alone_and_the_others_go_on(
@@ -409,11 +474,11 @@ class RecordFailsOnce(Worker):
         super().__init__(app.sessions, app.deps, name="record-fails-once")
         self.failed = False
 
-    def _record_in(self, session: Any, step: str, done: Any) -> int:
-        if not self.failed:
+    def _turn_chunk(self, session: Any, sent: Any, *args: Any) -> Any:
+        if sent and not self.failed:
             self.failed = True
             raise RuntimeError("recording failed")
-        return super()._record_in(session, step, done)
+        return super()._turn_chunk(session, sent, *args)
 
 
 def test_a_chunk_whose_recording_fails_is_recorded_alone_and_none_is_sent_twice(

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, or_, select, update
+from sqlalchemy import Insert, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
+from lineclose.db.bulk_writes import insert_returning_ids, insert_rows
 from lineclose.db.models import OutboxRow
 from lineclose.domain.outbox import OutboxStatus
 
@@ -57,20 +59,75 @@ def enqueue_many(session: Session, now: datetime, rows: list[dict[str, Any]]) ->
     `request_id` and `available_at`."""
     if not rows:
         return
+    session.execute(_insert_new(session), [_row(now, row) for row in rows])
+
+
+def enqueue_leased(
+    session: Session, now: datetime, worker: str, until: datetime, rows: list[dict[str, Any]]
+) -> list[Claimed]:
+    """`enqueue_many`, the new rows leased to `worker` until `until` as a claim leases them
+    (their first attempt), so it performs them next without claiming them; returns them. A key
+    that exists already is left to whoever holds it, and is not returned; one another
+    transaction adds meanwhile fails this one (the worker then goes one step at a time)."""
+    keys = [row["key"] for row in rows]
+    if not rows:
+        return []
+    existing = set(
+        session.execute(
+            select(OutboxRow.idempotency_key).where(among(session, OutboxRow.idempotency_key, keys))
+        ).scalars()
+    )
+    new = [row for row in rows if row["key"] not in existing]
     values = [
-        {
-            "request_id": row.get("request_id"),
-            "step": row["step"],
-            "idempotency_key": row["key"],
-            "payload": row.get("payload") or {},
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "available_at": row.get("available_at") or now,
-            "created_at": now,
-        }
-        for row in rows
+        {**_row(now, row), "attempts": 1, "locked_by": worker, "locked_until": until} for row in new
     ]
-    session.execute(_insert_new(session), values)
+    ids = insert_returning_ids(session, OutboxRow, values)
+    return [
+        Claimed(row_id, row["step"], row["key"], row.get("payload") or {}, row.get("request_id"), 1)
+        for row_id, row in zip(ids, new, strict=True)
+    ]
+
+
+def insert_done(
+    session: Session,
+    now: datetime,
+    worker: str,
+    rows: list[dict[str, Any]],
+    results: list[dict[str, Any]],
+) -> None:
+    """The rows of steps performed in this transaction, written done with their results: one
+    write each, where a claimed step takes three (enqueued, claimed, marked done). No conflict
+    is skipped: should a row with one of their keys exist, the transaction fails rather than
+    perform a step twice."""
+    insert_rows(
+        session,
+        OutboxRow,
+        [
+            {
+                **_row(now, row),
+                "status": OutboxStatus.DONE,
+                "attempts": 1,
+                "locked_by": worker,
+                "result": result,
+                "done_at": now,
+            }
+            for row, result in zip(rows, results, strict=True)
+        ],
+    )
+
+
+def _row(now: datetime, row: dict[str, Any]) -> dict[str, Any]:
+    """The columns of a new pending step (`enqueue_many`'s row)."""
+    return {
+        "request_id": row.get("request_id"),
+        "step": row["step"],
+        "idempotency_key": row["key"],
+        "payload": row.get("payload") or {},
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "available_at": row.get("available_at") or now,
+        "created_at": now,
+    }
 
 
 def _insert_new(session: Session) -> Insert:
@@ -231,3 +288,71 @@ def mark_attempts(session: Session, now: datetime, claimed: list[Claimed]) -> No
             for c in claimed
         ],
     )
+
+
+def record_and_mark(
+    session: Session,
+    now: datetime,
+    worker: str,
+    done: list[tuple[int, dict[str, Any]]],
+    marks: list[Claimed],
+    keep: list[int],
+) -> tuple[set[int], set[int]]:
+    """For a chunk of notices: the sent ones (`done`, with their results) marked done, and the
+    attempt marks of the next ones (`marks`; `keep` have an earlier attempt's mark) written,
+    each only while still leased to `worker`. Returns the ids marked done and the ids of the
+    next chunk still ours. PostgreSQL: one UPDATE .. FROM unnest, which locks what it writes."""
+    table = OutboxRow.metadata.tables[OutboxRow.__tablename__]
+    marked = [(c.id, {ATTEMPTED_AT: now.isoformat(), "attempt": c.attempts}) for c in marks]
+    if session.get_bind().dialect.name != "postgresql":
+        ids = [i for i, _ in done] + [i for i, _ in marked] + keep
+        owned = set(
+            session.execute(
+                select(OutboxRow.id).where(
+                    among(session, OutboxRow.id, ids),
+                    OutboxRow.status == OutboxStatus.PENDING,
+                    OutboxRow.locked_by == worker,
+                )
+            ).scalars()
+        )
+        update_each(
+            session,
+            table,
+            [{"id": i, "result": r} for i, r in done if i in owned],
+            status=OutboxStatus.DONE,
+            done_at=now,
+            locked_until=None,
+            last_error=None,
+        )
+        update_each(session, table, [{"id": i, "result": r} for i, r in marked if i in owned])
+        return {i for i, _ in done} & owned, owned - {i for i, _ in done}
+    rows: list[tuple[int, str, dict[str, Any] | None]] = [(i, "done", r) for i, r in done]
+    rows += [(i, "mark", r) for i, r in marked]
+    rows += [(i, "keep", None) for i in keep]
+    if not rows:
+        return set(), set()
+    written = session.execute(
+        text(
+            "UPDATE outbox SET "
+            "result = CASE u.kind WHEN 'keep' THEN outbox.result ELSE CAST(u.result AS JSON) END, "
+            "status = CASE u.kind WHEN 'done' THEN :done ELSE outbox.status END, "
+            "done_at = CASE u.kind WHEN 'done' THEN :now ELSE outbox.done_at END, "
+            "locked_until = CASE u.kind WHEN 'done' THEN NULL ELSE outbox.locked_until END, "
+            "last_error = CASE u.kind WHEN 'done' THEN NULL ELSE outbox.last_error END "
+            "FROM unnest(CAST(:ids AS INTEGER[]), CAST(:kinds AS TEXT[]), "
+            "CAST(:results AS TEXT[])) AS u(id, kind, result) "
+            "WHERE outbox.id = u.id AND outbox.status = :pending AND outbox.locked_by = :worker "
+            "RETURNING outbox.id, u.kind"
+        ).bindparams(bindparam("now", now, type_=table.c.done_at.type)),
+        {
+            "ids": [i for i, _, _ in rows],
+            "kinds": [kind for _, kind, _ in rows],
+            "results": [None if r is None else json.dumps(r) for _, _, r in rows],
+            "done": OutboxStatus.DONE.value,
+            "pending": OutboxStatus.PENDING.value,
+            "worker": worker,
+        },
+    ).all()
+    return {i for i, kind in written if kind == "done"}, {
+        i for i, kind in written if kind != "done"
+    }

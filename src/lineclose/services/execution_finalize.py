@@ -15,12 +15,13 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from lineclose.db import models, outbox
 from lineclose.db.among import among
+from lineclose.db.bulk_writes import insert_rows
 from lineclose.db.models_money import Debt
 from lineclose.domain.aging import NumberState, aging_until
 from lineclose.domain.facts import LineStatus
@@ -36,10 +37,14 @@ from lineclose.services.notices import notice_row
 Result = dict[str, Any]
 Request = models.ClosureRequest
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+assert len(_CODE_ALPHABET) == 32
 
 
 def verification_code() -> str:
-    return "-".join("".join(secrets.choice(_CODE_ALPHABET) for _ in range(4)) for _ in range(3))
+    """Three groups of four characters drawn uniformly from the 32-character alphabet: the low
+    five bits of each random byte (256 is a multiple of 32), one call to the system's source."""
+    drawn = "".join(_CODE_ALPHABET[byte & 31] for byte in secrets.token_bytes(12))
+    return f"{drawn[:4]}-{drawn[4:8]}-{drawn[8:]}"
 
 
 def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list[Result]:
@@ -58,10 +63,13 @@ def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list
     holders: dict[int, str] = {}
     certificates, numbers, disconnections, results = [], [], [], []
     closed: list[tuple[Request, str, date]] = []
+    days: dict[str, date] = {}
     for request in requests:
         line = request.line
         profile = profile_of(line.operator)
-        today = local_today(profile, now)
+        if profile.timezone not in days:  # the same for every line of a jurisdiction
+            days[profile.timezone] = local_today(profile, now)
+        today = days[profile.timezone]
         subscriber = line.subscriber
         if subscriber.id not in holders:
             name = deps.vault.decrypt(subscriber.name_enc) if subscriber.name_enc else ""
@@ -104,14 +112,14 @@ def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list
         )
         closed.append((request, code, today))
         results.append({"certificate": code, "aging_until": until.isoformat()})
-    session.execute(insert(models.Certificate), certificates)
+    insert_rows(session, models.Certificate, certificates)
     session.execute(
         update(models.Line)
         .where(among(session, models.Line.id, [r.line_id for r in requests]))
         .values(status=LineStatus.CLOSED, closed_at=now)
     )
     _age_numbers(session, numbers)
-    session.execute(insert(models.Disconnection), disconnections)
+    insert_rows(session, models.Disconnection, disconnections)
     transition_many(
         session, deps, requests, Command.COMPLETE,
         {r.id: {"certificate": code} for r, code, _ in closed}, closed_at=now,

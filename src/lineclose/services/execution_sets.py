@@ -2,20 +2,22 @@
 
 The same effects as `services.execution`'s one-request steps (tests compare them): each
 handler takes the claimed steps of one kind, reads their requests with one query, and writes
-each table once for the whole batch (multi-row INSERTs, UPDATE .. WHERE id IN, executemany),
-then enqueues every next step with one INSERT .. ON CONFLICT DO NOTHING. A request in a state
-the step does not expect raises, and the worker performs that batch one step at a time.
+each table once for the whole batch (multi-row INSERTs, UPDATE .. WHERE id IN, executemany).
+It returns each step's result and the outbox rows of the next steps, which the worker enqueues
+or, for a step it performs in the same transaction, writes done. A request in a state the step
+does not expect raises, and the worker performs that batch one step at a time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from lineclose.db import audit, models, outbox
+from lineclose.db import audit, models
 from lineclose.db.among import among
 from lineclose.db.outbox import Claimed
 from lineclose.domain.eligibility import BlockerCode
@@ -33,27 +35,50 @@ from lineclose.services.lines import build_facts, contract_facts, local_today, p
 
 Result = dict[str, Any]
 Request = models.ClosureRequest
-# Claimed steps of one kind and, for gateway steps, each one's call outcome -> each one's result.
-BatchRecord = Callable[[Session, Deps, list[tuple[Claimed, Result]]], list[Result]]
+# Each step's result, and the outbox rows (`outbox.enqueue_many`'s) of the steps that follow.
+Recorded = tuple[list[Result], list[dict[str, Any]]]
+# Claimed steps of one kind and, for gateway steps, each one's call outcome -> what they left.
+BatchRecord = Callable[[Session, Deps, list[tuple[Claimed, Result]]], Recorded]
 
 
-def load_requests(session: Session, claimed: list[Claimed]) -> dict[int, Request]:
-    """The batch's requests with their lines, operators and subscribers: one query."""
+# The requests a transaction has loaded (in its session's `info`): the steps performed one
+# after another in one transaction (bar, settle, finalize) read them once. What a step changes
+# that a later one reads is set on the loaded objects too (`write_settlements`: the quote).
+LOADED = "execution_sets.loaded_requests"
+
+
+def load_requests(
+    session: Session, claimed: list[Claimed], related: bool = True
+) -> dict[int, Request]:
+    """The batch's requests with their lines, operators and subscribers (without them unless
+    `related`): one query, or none for those this transaction has loaded already."""
     ids = {c.request_id for c in claimed}
     if None in ids:
         raise ValueError("a closure step without its request")
-    found = session.execute(
-        select(Request)
-        .where(among(session, Request.id, ids))
-        .options(
-            joinedload(Request.line).joinedload(models.Line.operator),
-            joinedload(Request.line).joinedload(models.Line.subscriber),
-        )
-    )
-    requests = {r.id: r for r in found.unique().scalars()}
+    loaded: dict[int, Request] = session.info.setdefault(LOADED, {}) if related else {}
+    missing = [i for i in ids if i not in loaded]
+    if missing:
+        query = select(Request).where(among(session, Request.id, missing))
+        if related:
+            query = query.options(
+                joinedload(Request.line).joinedload(models.Line.operator),
+                joinedload(Request.line).joinedload(models.Line.subscriber),
+            )
+        loaded.update((r.id, r) for r in session.execute(query).unique().scalars())
+    requests = {i: loaded[i] for i in ids if i in loaded}
     if len(requests) != len(ids):
         raise ValueError("a closure step names a request that does not exist")
     return requests
+
+
+def line_identities(session: Session, claimed: list[Claimed]) -> dict[int, tuple[str, str]]:
+    """(IMSI, MSISDN) of each step's line by request id, read without loading the requests."""
+    rows = session.execute(
+        select(Request.id, models.Line.imsi, models.Line.msisdn)
+        .join(models.Line, models.Line.id == Request.line_id)
+        .where(among(session, Request.id, {c.request_id for c in claimed}))
+    )
+    return {request_id: (imsi, msisdn) for request_id, imsi, msisdn in rows}
 
 
 def next_steps(requests: list[Request], step: str) -> list[dict[str, Any]]:
@@ -62,9 +87,9 @@ def next_steps(requests: list[Request], step: str) -> list[dict[str, Any]]:
 
 def begin_execution_many(
     session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
-) -> list[Result]:
+) -> Recorded:
     claimed = [c for c, _ in batch]
-    requests = load_requests(session, claimed)
+    requests = load_requests(session, claimed, related=False)  # the line is updated by id
     results: list[Result] = []
     going: list[Request] = []
     started: set[int] = set()
@@ -87,13 +112,10 @@ def begin_execution_many(
             .where(among(session, models.Line.id, [r.line_id for r in going]))
             .values(status=LineStatus.CLOSING)
         )
-        outbox.enqueue_many(session, deps.clock.now(), next_steps(going, Step.BAR_LINE))
-    return results
+    return results, next_steps(going, Step.BAR_LINE)
 
 
-def record_bar_many(
-    session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
-) -> list[Result]:
+def record_bar_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]) -> Recorded:
     requests = load_requests(session, [c for c, _ in batch])
     now = deps.clock.now()
     done: dict[int, Request] = {}
@@ -105,11 +127,10 @@ def record_bar_many(
             {"msisdn": mask_msisdn(request.line.msisdn)},
         )  # fmt: skip
         done[request.id] = request
-    outbox.enqueue_many(session, now, next_steps(list(done.values()), Step.SETTLE))
-    return [result for _, result in batch]
+    return [result for _, result in batch], next_steps(list(done.values()), Step.SETTLE)
 
 
-def settle_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]) -> list[Result]:
+def settle_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]) -> Recorded:
     """Final bills, balances zeroed, refund instructions and debts of the batch's requests."""
     claimed = [c for c, _ in batch]
     requests = load_requests(session, claimed)
@@ -125,28 +146,28 @@ def settle_many(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]
     }
     now = deps.clock.now()
     settled = []
+    days: dict[str, date] = {}
     for step in claimed:
         assert step.request_id is not None
         request = requests[step.request_id]
         line = request.line
         profile = profile_of(line.operator)
-        today = local_today(profile, now)
+        if profile.timezone not in days:  # the same for every line of a jurisdiction
+            days[profile.timezone] = local_today(profile, now)
+        today = days[profile.timezone]
         facts = build_facts(line, (), contracts.get(line.id), (), ())
         final = quote(facts, today, request.accept_etf, profile.refund_fee_minor.value)
         settled.append((request, profile, today, final))
     results = write_settlements(session, deps, settled)
-    outbox.enqueue_many(session, now, next_steps([s[0] for s in settled], Step.FINALIZE))
-    return results
+    return results, next_steps([s[0] for s in settled], Step.FINALIZE)
 
 
-def finalize_batch(
-    session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]
-) -> list[Result]:
+def finalize_batch(session: Session, deps: Deps, batch: list[tuple[Claimed, Result]]) -> Recorded:
     claimed = [c for c, _ in batch]
     requests = load_requests(session, claimed)
     if len(requests) != len(claimed):
         raise ValueError("a request finalized twice in one batch")
-    return finalize_many(session, deps, [requests[c.request_id or 0] for c in claimed])
+    return finalize_many(session, deps, [requests[c.request_id or 0] for c in claimed]), []
 
 
 BATCH_RECORD: dict[str, BatchRecord] = {

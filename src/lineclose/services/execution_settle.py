@@ -13,12 +13,14 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from lineclose.db import audit, models, outbox
 from lineclose.db.among import among
 from lineclose.db.bulk_update import update_each
+from lineclose.db.bulk_writes import insert_rows
 from lineclose.db.models_money import Debt
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.profiles import JurisdictionProfile
@@ -82,17 +84,22 @@ def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> l
         results.append(
             {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor}
         )
-    session.execute(insert(models.Bill), bills)
+    # Not the ORM's bulk insert: it leaves out the None values (`paid_at`, `settled_at`) and
+    # so sends a statement per run of rows alike. COPY on PostgreSQL.
+    insert_rows(session, models.Bill, bills)
     session.execute(
         update(models.Line)
         .where(among(session, models.Line.id, [s[0].line_id for s in settled]))
         .values(paid_credit_minor=0, promo_credit_minor=0, unbilled_usage_minor=0)
     )
     if refunds:
-        session.execute(insert(models.RefundInstruction), refunds)
+        insert_rows(session, models.RefundInstruction, refunds)
     _open_debts(session, deps, [s for s in settled if s[3].amount_due.is_positive])
     table = Request.metadata.tables[Request.__tablename__]
     update_each(session, table, quotes, increment=("version",))
+    for (request, _, _, _), row in zip(settled, quotes, strict=True):
+        # Finalize, in the same transaction, reads the quote from the loaded request.
+        set_committed_value(request, "quote", row["quote"])
     for (request, _, _, _), result in zip(settled, results, strict=True):
         audit.append(
             session, now, SYSTEM_ACTOR.label, "request.settled", "closure_request",
@@ -159,5 +166,5 @@ def _open_debts(session: Session, deps: Deps, owing: list[Settled]) -> None:
                 )
             )
     if debts:
-        session.execute(insert(Debt), debts)
+        insert_rows(session, Debt, debts)
     outbox.enqueue_many(session, now, notices)

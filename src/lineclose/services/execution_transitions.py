@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
 from lineclose.db.among import among
+from lineclose.db.bulk_writes import insert_rows
 from lineclose.db.models_tmf622 import TmfProductOrder
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
 from lineclose.errors import TransitionNotAllowed
@@ -48,8 +49,9 @@ def transition_many(
             .values(status=target.value, updated_at=now, version=table.c.version + 1, **stamps)
         )
     reasons = reasons or {}
-    session.execute(
-        insert(models.RequestEvent),
+    insert_rows(
+        session,
+        models.RequestEvent,
         [
             {
                 "request_id": r.id,
