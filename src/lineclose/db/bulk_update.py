@@ -2,8 +2,9 @@
 
 PostgreSQL joins the table to the rows' values passed as one array per column (`UPDATE t SET
 c = u.c FROM unnest(:ids, :cs) u(id, c) WHERE t.id = u.id`): one statement of a fixed text,
-prepared once, whatever the number of rows. SQLite runs in the process, where executemany of
-a prepared statement is as fast.
+prepared once, whatever the number of rows. A JSON column's values go as one JSON document
+(`json_array`): as a text array, every quote in every value would be escaped one by one in
+Python. SQLite runs in the process, where executemany of a prepared statement is as fast.
 """
 
 from __future__ import annotations
@@ -48,17 +49,15 @@ def _unnest(
     same: dict[str, Any],
 ) -> None:
     dialect = session.get_bind().dialect
-    arrays: dict[str, list[Any]] = {"u_id": [row["id"] for row in rows]}
+    arrays: dict[str, list[Any] | str] = {"u_id": [row["id"] for row in rows]}
     kinds = {"u_id": table.c.id.type.compile(dialect)}
     sets = []
     for name in own:
         kinds[f"u_{name}"] = table.c[name].type.compile(dialect)
         if isinstance(table.c[name].type, JSON):
-            kinds[f"u_{name}"] = "TEXT"
-            arrays[f"u_{name}"] = [
-                None if row[name] is None else json.dumps(row[name]) for row in rows
-            ]
-            sets.append(f"{name} = u.{name}::json")
+            kinds[f"u_{name}"] = "JSON"
+            arrays[f"u_{name}"] = json.dumps([row[name] for row in rows])
+            sets.append(f"{name} = u.{name}")
         else:
             process = table.c[name].type.bind_processor(dialect)
             arrays[f"u_{name}"] = [process(row[name]) if process else row[name] for row in rows]
@@ -68,7 +67,7 @@ def _unnest(
     columns = ", ".join(["id", *own])
     sql = (
         f"UPDATE {table.name} SET {', '.join(sets)} "
-        f"FROM unnest({', '.join(f'CAST(:{key} AS {kinds[key]}[])' for key in arrays)}) "
+        f"FROM unnest({', '.join(_array(key, kinds[key]) for key in arrays)}) "
         f"AS u({columns}) "
         f"WHERE {table.name}.id = u.id"
     )
@@ -77,3 +76,17 @@ def _unnest(
         *(bindparam(f"s_{name}", value, type_=table.c[name].type) for name, value in same.items())
     )
     session.execute(statement, arrays)
+
+
+def _array(key: str, kind: str) -> str:
+    """The SQL array of parameter `key`: a JSON column's values arrive as one JSON document."""
+    return json_array(key) if kind == "JSON" else f"CAST(:{key} AS {kind}[])"
+
+
+def json_array(key: str) -> str:
+    """PostgreSQL: the json[] of the elements of the JSON array in parameter `key`, in order,
+    JSON `null` as SQL NULL (as Python's None is written elsewhere)."""
+    return (
+        "ARRAY(SELECT CASE json_typeof(e) WHEN 'null' THEN NULL ELSE e END "
+        f"FROM json_array_elements(CAST(:{key} AS JSON)) WITH ORDINALITY AS t(e, n) ORDER BY n)"
+    )

@@ -60,8 +60,10 @@ def load_requests(
     if missing:
         query = select(Request).where(among(session, Request.id, missing))
         if related:
+            # Operators by a query of their own: joined, their JSON settings would come (and be
+            # parsed) again with every request of a batch that shares one or two of them.
             query = query.options(
-                joinedload(Request.line).joinedload(models.Line.operator),
+                joinedload(Request.line).selectinload(models.Line.operator),
                 joinedload(Request.line).joinedload(models.Line.subscriber),
             )
         loaded.update((r.id, r) for r in session.execute(query).unique().scalars())
