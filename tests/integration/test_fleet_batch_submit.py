@@ -231,6 +231,13 @@ def test_a_chunk_submitted_as_a_set_equals_one_card_at_a_time(app: App) -> None:
     assert batched[5]["error"] == "open_request_exists"
     statuses = [re.search(r"'status': '(\w+)'", r).group(1) for _, r in states if r]  # type: ignore[union-attr]
     assert statuses == ["approved", "scheduled", "under_review", "needs_action", "approved"]
+    # A card closing at once is barred before the batch's notices go out: it is not told of
+    # its approval (its contact gets the closing summary); a card closing later is told its date.
+    steps = [[re.sub(r"^\('(\w+)', '[^']*', '\w+', (\S+?),.*", r"\1 \2", o) for o in c["outbox"]]
+             for c in batched[1:] if "outbox" in c]  # fmt: skip
+    assert steps[0] == ["begin_execution None"]
+    assert steps[1] == ["send_sms 'approved'"]
+    assert steps[4] == ["begin_execution None"]
     with app.sessions() as session:
         assert audit.verify_chain(session).first_broken_id is None
 

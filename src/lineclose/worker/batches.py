@@ -286,8 +286,8 @@ class BatchSteps:
 
     def _notices(self, group: list[Claimed], report: RunReport, leased_until: datetime) -> None:
         """Each notice sent once. `NOTICE_CHUNK` at a time: their attempt marks commit first
-        (with the lease of every notice still to send renewed once half of it has run out),
-        then each is sent; the chunk is recorded done in the transaction that marks the next
+        (with the lease of every notice still to send renewed once half of it has run out, then
+        or between two sends), then each is sent; the chunk is recorded done in the transaction that marks the next
         one (alone should that fail, and then the next chunk's marks commit on their own). A
         step that finds an earlier attempt's mark is resolved from the gateway's evidence,
         never sent again."""
@@ -311,10 +311,14 @@ class BatchSteps:
             if renew:
                 leased_until = self.deps.clock.now() + lease
             sent = {}
-            for claimed in chunk:
+            for position, claimed in enumerate(chunk, start):
                 if claimed.id not in owned:
                     report.lease_lost += 1  # another worker took it over
                     continue
+                if leased_until - self.deps.clock.now() < lease / 2:  # a slow gateway
+                    with self.sessions.begin() as session:
+                        self._renew(session, group[position:], True)
+                    leased_until = self.deps.clock.now() + lease
                 calls = claimed.attempted_at is None
                 try:
                     outcome = self._send(claimed) if calls else self._resolve(claimed)

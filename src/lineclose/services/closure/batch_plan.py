@@ -48,7 +48,7 @@ class BatchSpec:
     given: ClosureInput  # requested_date is per card (`CardIn`), the rest shared
     # Resubmit a request blocked for want of identity under the batch's fleet authorisation.
     fleet_authorisation: bool = False
-    # Withdraw the intake notices (needs action, received): the batch reports to its contact.
+    # Withdraw the intake notices, and the approval of a card closing at once (`quiet_notices`).
     quiet_intake: bool = False
     approver: Actor | None = None  # approves what reaches review, under the batch's approval
     note: str = ""
@@ -195,11 +195,21 @@ def plan_card(
         plan.request["identity_methods"] = sorted(m.value for m in methods)
         plan.move(Command.RESUBMIT, spec.actor)
         result = _route(ctx, plan, facts, methods)
-    if spec.quiet_intake:
-        plan.notices = [n for n in plan.notices if n.notice not in INTAKE_NOTICES]
     if spec.approver is not None and plan.status == RequestState.UNDER_REVIEW.value:
         _approve(ctx, spec, plan, result)
+    if spec.quiet_intake:
+        quiet = quiet_notices(plan.begin_execution)
+        plan.notices = [n for n in plan.notices if n.notice not in quiet]
     return plan
+
+
+def quiet_notices(closing_now: bool) -> tuple[str, ...]:
+    """The notices a fleet batch's card goes without: the intake ones (the batch reports to its
+    contact), and the approval of a card closing at once. That card is barred in the batch that
+    begins its execution, before the batch's notices go out, so the text would reach a line that
+    can no longer receive it; the contact is told of its closure with the batch's summary. A card
+    closing on a later date is still told its date, for whoever uses it."""
+    return (*INTAKE_NOTICES, "approved") if closing_now else INTAKE_NOTICES
 
 
 def _checked_contact(raw: str, msisdn: str) -> tuple[str | None, InvalidIdentifier | None]:

@@ -20,6 +20,7 @@ from lineclose.domain.facts import IdentityMethod
 from lineclose.domain.states import RequestState
 from lineclose.errors import LinecloseError
 from lineclose.services import closure
+from lineclose.services.closure.batch_plan import quiet_notices
 from lineclose.services.context import Actor, Channel, Deps, Role
 from lineclose.services.fleet.submission import remaining
 from lineclose.services.sms_keywords.closing import withdraw_superseded_notices
@@ -82,7 +83,6 @@ def _submit_card(
             {*request.identity_methods, IdentityMethod.FLEET_AUTHORISATION.value}
         )
         closure.resubmit(session, deps, actor, request.reference, given)
-    withdraw_superseded_notices(session, request, since)
     if request.status == RequestState.UNDER_REVIEW.value:
         # The batch's review stands for each card's: recorded under the batch, naming its decider.
         approver = Actor(
@@ -95,4 +95,6 @@ def _submit_card(
             request.reference,
             note=f"fleet batch {batch.reference} approved by {batch.decided_by}",
         )
+    closing_now = request.status == RequestState.APPROVED.value
+    withdraw_superseded_notices(session, request, since, quiet_notices(closing_now))
     return request.id

@@ -69,10 +69,14 @@ def _identity_missing(request: models.ClosureRequest) -> bool:
 
 
 def withdraw_superseded_notices(
-    session: Session, request: models.ClosureRequest, since: datetime
+    session: Session,
+    request: models.ClosureRequest,
+    since: datetime,
+    notices: tuple[str, ...] = SUPERSEDED_NOTICES,
 ) -> None:
     """One text in, one reply out: the generic notices this text's own submission queued (not
-    yet committed, so never sent) give way to the reply."""
+    yet committed, so never sent) give way to the reply. A fleet batch withdraws `notices` of
+    its own."""
     rows = session.execute(
         select(models.OutboxRow).where(
             models.OutboxRow.request_id == request.id,
@@ -81,7 +85,7 @@ def withdraw_superseded_notices(
             models.OutboxRow.created_at >= since,
         )
     ).scalars()
-    ids = [r.id for r in rows if r.payload.get("notice") in SUPERSEDED_NOTICES]
+    ids = [r.id for r in rows if r.payload.get("notice") in notices]
     if ids:
         session.execute(delete(models.OutboxRow).where(models.OutboxRow.id.in_(ids)))
 
