@@ -19,6 +19,18 @@ from lineclose.security.vault import Vault
 from lineclose.services.data_in.writer import JsonText, insert_rows, update_rows
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the source last said of one key; `wide`: said by a wide row, kept in the line's
+    wide record (whose id this is, see `wide_records`)."""
+
+    id: int
+    entity_id: int | None
+    digest: str
+    field_digests: dict[str, Any]
+    wide: bool = False
+
+
 @dataclass
 class Item:
     """One validated row on its way in: where it came from, its key and its digests."""
@@ -30,6 +42,7 @@ class Item:
     field_digests: dict[str, str] = field(default_factory=dict)
     digest: str = ""
     known_id: int | None = None  # the source record's id when the key was seen before
+    seen: Known | None = None  # what the source last said of the key, when it said anything
     entity_id: int | None = None
     changed: list[str] = field(default_factory=list)
     digests_json: str = ""  # field_digests as JSON, written by digest_item
@@ -77,14 +90,6 @@ _field_digests: dict[bytes, dict[str, str]] = {}
 _FIELD_DIGESTS_KEPT = 20_000
 
 
-@dataclass(frozen=True)
-class Known:
-    id: int
-    entity_id: int | None
-    digest: str
-    field_digests: dict[str, Any]
-
-
 def load_known(
     session: Session,
     operator_id: int,
@@ -112,35 +117,6 @@ def load_known(
         )
     ).all()
     return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}
-
-
-def load_known_kinds(
-    session: Session, operator_id: int, keys: dict[str, set[str]]
-) -> dict[str, dict[str, Known]]:
-    """`load_known` for several kinds at once: the parts of a wide file share their keys (the
-    number), so one statement answers them all."""
-    wanted = list(set().union(*keys.values())) if keys else []
-    found: dict[str, dict[str, Known]] = {kind: {} for kind in keys}
-    if not wanted:
-        return found
-    rows = session.execute(
-        select(
-            SourceRecord.kind,
-            SourceRecord.source_key,
-            SourceRecord.id,
-            SourceRecord.entity_id,
-            SourceRecord.digest,
-            SourceRecord.field_digests,
-        ).where(
-            SourceRecord.operator_id == operator_id,
-            SourceRecord.kind.in_(list(keys)),
-            among(session, SourceRecord.source_key, wanted),
-        )
-    ).all()
-    for kind, key, *known in rows:
-        if key in keys[kind]:
-            found[kind][key] = Known(known[0], known[1], known[2], known[3] or {})
-    return found
 
 
 def entity_ids(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.db.among import among
 from lineclose.security.vault import Vault
-from lineclose.services.data_in import records
+from lineclose.services.data_in import records, wide_records
 from lineclose.services.data_in.records import Item
 
 RawRow = tuple[int, dict[str, Any]]
@@ -62,10 +62,7 @@ def _still_current(session: Session, operator_id: int, known: dict[str, records.
     for seen in known.values():
         for kind, part_key in seen.field_digests.get("parts", []):
             wanted.setdefault(kind, set()).add(part_key)
-    current = {
-        kind: records.load_known(session, operator_id, kind, keys, with_fields=False)
-        for kind, keys in wanted.items()
-    }
+    current, _ = wide_records.load(session, operator_id, wanted)
     numbers = {k for kind, keys in wanted.items() if kind in LINE_FACTS for k in keys}
     in_service = (
         dict(
