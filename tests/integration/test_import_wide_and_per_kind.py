@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from lineclose.bootstrap import App
 from lineclose.cli.import_files import run_import
 from lineclose.db import models
+from lineclose.db.migrate import downgrade, upgrade
 from lineclose.db.models_data_in import LineActivity, SourceRecord
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.data_in import sync
@@ -277,3 +278,33 @@ def test_a_number_given_to_a_new_line_gets_the_facts_of_its_wide_row_afresh(
         ).scalar_one()
         assert record.entity_id == line.id
     assert _outcome(_import(app, code, fresh)) == (0, 0, 1)
+
+
+def test_wide_records_are_split_by_a_downgrade_and_folded_again_by_the_upgrade(
+    app: App, tmp_path: Path
+) -> None:
+    code = operator(app, "cn")
+    wide = _wide(tmp_path / "wide.csv", {1: 101, 2: None, 3: 103})
+    _import(app, code, wide)
+    before = _stored(app)
+    url = app.settings.database_url
+
+    downgrade(url, "0013")
+    with app.sessions() as session:
+        kinds = dict(
+            session.execute(
+                select(SourceRecord.kind, func.count()).group_by(SourceRecord.kind)
+            ).all()
+        )
+    assert kinds == {
+        "subscribers": 3,
+        "lines": 3,
+        "balances": 2,
+        "unbilled_usage": 3,
+        "last_usage": 3,
+        "rows:wide": 3,
+    }
+    upgrade(url)
+    assert _stored(app) == before
+    assert _outcome(_import(app, code, wide)) == (0, 0, 3)
+    assert _stored(app) == before
