@@ -45,7 +45,6 @@ class Item:
     seen: Known | None = None  # what the source last said of the key, when it said anything
     entity_id: int | None = None
     changed: list[str] = field(default_factory=list)
-    digests_json: str = ""  # field_digests as JSON, written by digest_item
 
 
 def digest_key(vault: Vault) -> bytes:
@@ -80,8 +79,6 @@ def digest_item(key: bytes, item: Item) -> None:
                 known[text] = found
         digests[name] = found
     item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
-    # Field names are the schema's (plain identifiers), digests hex: nothing to escape.
-    item.digests_json = "{" + ", ".join(f'"{n}": "{d}"' for n, d in digests.items()) + "}"
 
 
 # Digests of short values already hashed (choices, dates, flags, empty fields: what repeats
@@ -166,9 +163,12 @@ def save(
 
 
 def _as_json(item: Item) -> Any:
-    """The field digests as JSON text when `digest_item` wrote it along (schema field names,
-    hex digests: what json.dumps would write); a dict for json.dumps otherwise."""
-    return JsonText(item.digests_json) if item.digests_json else item.field_digests
+    """Field digests as JSON text, as json.dumps would write them (the schema's field names,
+    hex digests: nothing to escape); anything else as it is, for json.dumps."""
+    digests = item.field_digests
+    if not all(type(d) is str for d in digests.values()):
+        return digests
+    return JsonText("{" + ", ".join([f'"{n}": "{d}"' for n, d in digests.items()]) + "}")
 
 
 def shown_key(kind: str, key: str) -> str:

@@ -145,8 +145,8 @@ def save_rows(
             if before is not None
             else WideRecord(0, None, {})
         )
-        for item in sorted(given.values(), key=lambda i: i.kind != "lines"):
-            _put(record, item)
+        for item in given.values():  # in the order the kinds were applied: the line first
+            _put(record, item, replace=before is not None)
             if item.seen is not None and not item.seen.wide:
                 moved.append(item.seen.id)
         _remember_row(record, given, rows, row_digests, rejected)
@@ -159,16 +159,21 @@ def save_rows(
     _write(session, operator_id, now, fresh, changed)
 
 
-def _put(record: WideRecord, item: Item) -> None:
+def _put(record: WideRecord, item: Item, replace: bool = True) -> None:
+    """The item's digests in place of what the record held of its kind (nothing to replace
+    in a record made for this batch: it gets each kind once)."""
     entity = item.entity_id if item.entity_id is not None else getattr(item.seen, "entity_id", None)
     if entity is not None and record.entity_id is not None and entity != record.entity_id:
         record.digests.clear()  # said of another line, gone from this number
     if entity is not None:
         record.entity_id = entity
     prefix = item.kind + "."
-    for name in [n for n in record.digests if n.startswith(prefix)]:
-        del record.digests[name]
-    record.digests.update({prefix + n: d for n, d in item.field_digests.items()})
+    if replace:
+        for name in [n for n in record.digests if n.startswith(prefix)]:
+            del record.digests[name]
+    digests = record.digests
+    for name, digest in item.field_digests.items():
+        digests[prefix + name] = digest
 
 
 def _remember_row(
@@ -211,7 +216,7 @@ def _write(
     table = SourceRecord.__table__
     rows = []
     for number, record in fresh.items():
-        text = json.dumps(record.digests)
+        text = _json(record.digests)
         rows.append(
             {
                 "operator_id": operator_id,
@@ -226,7 +231,7 @@ def _write(
     insert_rows(session, table, rows)  # type: ignore[arg-type]
     updates = []
     for record in changed.values():
-        text = json.dumps(record.digests)
+        text = _json(record.digests)
         updates.append(
             {
                 "id": record.id,
@@ -237,3 +242,18 @@ def _write(
             }
         )
     update_rows(session, table, updates)  # type: ignore[arg-type]
+
+
+def _json(digests: dict[str, Any]) -> str:
+    """The digests as JSON, as json.dumps writes them: names are the schema's and values hex,
+    nothing to escape but the subscriber's reference, the source's own text."""
+    return (
+        "{"
+        + ", ".join(
+            [
+                f'"{n}": {json.dumps(v)}' if n == SUBSCRIBER else f'"{n}": "{v}"'
+                for n, v in digests.items()
+            ]
+        )
+        + "}"
+    )
