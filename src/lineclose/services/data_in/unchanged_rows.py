@@ -1,5 +1,6 @@
-"""Rows seen before are skipped before any work: a keyed digest of each raw row, as the file
-gave it, is kept with the digests its records had once applied. When a file comes again, a
+"""Rows of a per-kind file seen before are skipped before any work (a wide file's rows: see
+`unchanged_wide_rows`): a keyed digest of each raw row, as the file gave it, is kept with the
+digests its records had once applied. When a file comes again, a
 row whose digest is known and whose records still carry those digests (nothing changed them
 since, through the sync API or another file, and each fact's line is the same line in
 service) is counted unchanged without being validated, sealed or written again. Any other
