@@ -16,6 +16,7 @@ from lineclose.db.among import among
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.services.context import Deps
 from lineclose.services.data_in.records import Item, Known
+from lineclose.services.data_in.wide_records import WideRecord
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class Shared:
     # What the source last said, by kind, read for the whole batch before any kind is applied
     # (a kind's own records are written by that kind only).
     known: dict[str, dict[str, Known]] = field(default_factory=dict)
+    wide: dict[str, WideRecord] = field(default_factory=dict)  # by number, read with `known`
+    # A wide file's batch: its parts keyed by the number are kept here as each kind is applied
+    # (applied or found unchanged), and written at the batch's end, one record per number.
+    wide_file: bool = False
+    parts: list[Item] = field(default_factory=list)
 
 
 @dataclass

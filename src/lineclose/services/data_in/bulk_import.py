@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.errors import NotFound
 from lineclose.services.context import Deps
-from lineclose.services.data_in import facts, records, unchanged_rows
+from lineclose.services.data_in import facts, unchanged_rows, unchanged_wide_rows, wide_records
 from lineclose.services.data_in.apply_context import Reject, Shared
 from lineclose.services.data_in.fields import ORDER, Context
-from lineclose.services.data_in.files import Batch, batches, count_rows, file_rank
+from lineclose.services.data_in.files import WIDE, Batch, batches, count_rows, file_rank
+from lineclose.services.data_in.records import Item
 from lineclose.services.data_in.unchanged_rows import Keep, RawRow
 from lineclose.services.data_in.upsert import BatchResult, apply_batch
 from lineclose.services.data_in.writer import lock_operator
@@ -80,6 +81,10 @@ def unchanged_filter(sessions: Callable[[], Session], deps: Deps, import_plan: P
 
     def keep(kind: str, chunk: list[RawRow]) -> tuple[list[RawRow], dict[int, str], int]:
         with sessions() as session:
+            if kind == WIDE:
+                return unchanged_wide_rows.split(
+                    session, deps.vault, import_plan.operator_id, import_plan.context, chunk
+                )
             return unchanged_rows.split(session, deps.vault, import_plan.operator_id, kind, chunk)
 
     return keep
@@ -92,23 +97,33 @@ def apply(
     operator = session.get(models.Operator, import_plan.operator_id)
     assert operator is not None
     total = BatchResult(rejects=list(batch.rejects))
-    shared = Shared(folded=facts.folded(batch.items))
+    shared = Shared(folded=facts.folded(batch.items), wide_file=batch.kind == WIDE)
     lock_operator(session, operator.id)  # before reading what the source last said
     keys = {kind: {i.key for i in items} for kind, items in batch.items.items() if items}
-    shared.known = records.load_known_kinds(session, operator.id, keys)
+    shared.known, shared.wide = wide_records.load(session, operator.id, keys)
     for kind in ORDER:
         if kind in batch.items:
             items = batch.items[kind]
             total.add(apply_batch(session, deps, operator, kind, items, actor, via, shared))
-    if batch.row_digests:
-        unchanged_rows.remember(
+    every = [i for items in batch.items.values() for i in items]
+    rejected = {r.row for r in total.rejects}
+    if shared.wide_file:
+        by_row: dict[int, list[Item]] = {}
+        for item in every:
+            by_row.setdefault(item.row, []).append(item)
+        wide_records.save_rows(
             session,
             operator.id,
             deps.clock.now(),
-            batch.kind,
+            shared.parts,
+            shared.wide,
+            by_row,
             batch.row_digests,
-            [i for items in batch.items.values() for i in items],
-            {r.row for r in total.rejects},
+            rejected,
+        )
+    elif batch.row_digests:
+        unchanged_rows.remember(
+            session, operator.id, deps.clock.now(), batch.kind, batch.row_digests, every, rejected
         )
     return total
 

@@ -19,6 +19,18 @@ from lineclose.security.vault import Vault
 from lineclose.services.data_in.writer import JsonText, insert_rows, update_rows
 
 
+@dataclass(frozen=True)
+class Known:
+    """What the source last said of one key; `wide`: said by a wide row, kept in the line's
+    wide record (whose id this is, see `wide_records`)."""
+
+    id: int
+    entity_id: int | None
+    digest: str
+    field_digests: dict[str, Any]
+    wide: bool = False
+
+
 @dataclass
 class Item:
     """One validated row on its way in: where it came from, its key and its digests."""
@@ -30,9 +42,9 @@ class Item:
     field_digests: dict[str, str] = field(default_factory=dict)
     digest: str = ""
     known_id: int | None = None  # the source record's id when the key was seen before
+    seen: Known | None = None  # what the source last said of the key, when it said anything
     entity_id: int | None = None
     changed: list[str] = field(default_factory=list)
-    digests_json: str = ""  # field_digests as JSON, written by digest_item
 
 
 def digest_key(vault: Vault) -> bytes:
@@ -67,22 +79,12 @@ def digest_item(key: bytes, item: Item) -> None:
                 known[text] = found
         digests[name] = found
     item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
-    # Field names are the schema's (plain identifiers), digests hex: nothing to escape.
-    item.digests_json = "{" + ", ".join(f'"{n}": "{d}"' for n, d in digests.items()) + "}"
 
 
 # Digests of short values already hashed (choices, dates, flags, empty fields: what repeats
 # down a file), so each is hashed once; identifiers and amounts, mostly distinct, are not kept.
 _field_digests: dict[bytes, dict[str, str]] = {}
 _FIELD_DIGESTS_KEPT = 20_000
-
-
-@dataclass(frozen=True)
-class Known:
-    id: int
-    entity_id: int | None
-    digest: str
-    field_digests: dict[str, Any]
 
 
 def load_known(
@@ -112,35 +114,6 @@ def load_known(
         )
     ).all()
     return {r[0]: Known(r[1], r[2], r[3], r[4] or {}) for r in rows}
-
-
-def load_known_kinds(
-    session: Session, operator_id: int, keys: dict[str, set[str]]
-) -> dict[str, dict[str, Known]]:
-    """`load_known` for several kinds at once: the parts of a wide file share their keys (the
-    number), so one statement answers them all."""
-    wanted = list(set().union(*keys.values())) if keys else []
-    found: dict[str, dict[str, Known]] = {kind: {} for kind in keys}
-    if not wanted:
-        return found
-    rows = session.execute(
-        select(
-            SourceRecord.kind,
-            SourceRecord.source_key,
-            SourceRecord.id,
-            SourceRecord.entity_id,
-            SourceRecord.digest,
-            SourceRecord.field_digests,
-        ).where(
-            SourceRecord.operator_id == operator_id,
-            SourceRecord.kind.in_(list(keys)),
-            among(session, SourceRecord.source_key, wanted),
-        )
-    ).all()
-    for kind, key, *known in rows:
-        if key in keys[kind]:
-            found[kind][key] = Known(known[0], known[1], known[2], known[3] or {})
-    return found
 
 
 def entity_ids(
@@ -190,9 +163,12 @@ def save(
 
 
 def _as_json(item: Item) -> Any:
-    """The field digests as JSON text when `digest_item` wrote it along (schema field names,
-    hex digests: what json.dumps would write); a dict for json.dumps otherwise."""
-    return JsonText(item.digests_json) if item.digests_json else item.field_digests
+    """Field digests as JSON text, as json.dumps would write them (the schema's field names,
+    hex digests: nothing to escape); anything else as it is, for json.dumps."""
+    digests = item.field_digests
+    if not all(type(d) is str for d in digests.values()):
+        return digests
+    return JsonText("{" + ", ".join([f'"{n}": "{d}"' for n, d in digests.items()]) + "}")
 
 
 def shown_key(kind: str, key: str) -> str:

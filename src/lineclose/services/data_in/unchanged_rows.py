@@ -1,5 +1,6 @@
-"""Rows seen before are skipped before any work: a keyed digest of each raw row, as the file
-gave it, is kept with the digests its records had once applied. When a file comes again, a
+"""Rows of a per-kind file seen before are skipped before any work (a wide file's rows: see
+`unchanged_wide_rows`): a keyed digest of each raw row, as the file gave it, is kept with the
+digests its records had once applied. When a file comes again, a
 row whose digest is known and whose records still carry those digests (nothing changed them
 since, through the sync API or another file, and each fact's line is the same line in
 service) is counted unchanged without being validated, sealed or written again. Any other
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.db.among import among
 from lineclose.security.vault import Vault
-from lineclose.services.data_in import records
+from lineclose.services.data_in import records, wide_records
 from lineclose.services.data_in.records import Item
 
 RawRow = tuple[int, dict[str, Any]]
@@ -62,10 +63,7 @@ def _still_current(session: Session, operator_id: int, known: dict[str, records.
     for seen in known.values():
         for kind, part_key in seen.field_digests.get("parts", []):
             wanted.setdefault(kind, set()).add(part_key)
-    current = {
-        kind: records.load_known(session, operator_id, kind, keys, with_fields=False)
-        for kind, keys in wanted.items()
-    }
+    current, _ = wide_records.load(session, operator_id, wanted)
     numbers = {k for kind, keys in wanted.items() if kind in LINE_FACTS for k in keys}
     in_service = (
         dict(

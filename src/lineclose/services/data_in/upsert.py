@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import models
 from lineclose.services.context import Deps
-from lineclose.services.data_in import facts, people, records
+from lineclose.services.data_in import facts, people, records, wide_records
 from lineclose.services.data_in.apply_context import ApplyContext, Reject, Shared
 from lineclose.services.data_in.audit_many import Entry, append_many
 from lineclose.services.data_in.records import Item
@@ -90,9 +90,10 @@ def apply_batch(
             result.unchanged.add(last[item.key].row)  # superseded by a later row, same key
         last[item.key] = item
     if shared is not None and kind in shared.known:
-        known = shared.known[kind]
+        known, wide = shared.known[kind], shared.wide
     else:
-        known = records.load_known(session, operator.id, kind, last)
+        loaded, wide = wide_records.load(session, operator.id, {kind: set(last)})
+        known = loaded[kind]
     if kind in LINE_FACTS:
         # A number given to a new line after aging: what the source said about the old line
         # does not hold for the new one, so its facts are applied afresh.
@@ -102,14 +103,16 @@ def apply_batch(
         stale = set()
     new: list[Item] = []
     changed: list[Item] = []
+    same: list[Item] = []
     key = records.digest_key(deps.vault)
     for item in last.values():
         records.digest_item(key, item)
-        seen = known.get(item.key)
+        seen = item.seen = known.get(item.key)
         if seen is None:
             new.append(item)
         elif seen.digest == item.digest and item.key not in stale:
             result.unchanged.add(item.row)
+            same.append(item)
         else:
             item.known_id = seen.id
             if item.key in stale:
@@ -127,7 +130,10 @@ def apply_batch(
         ctx.in_service.update({i.record["msisdn"]: i.entity_id for i in accepted_items})
     new = [i for i in new if id(i) in accepted]
     changed = [i for i in changed if id(i) in accepted]
-    records.save(session, operator.id, ctx.now, new, changed)
+    if shared is not None and shared.wide_file and kind in wide_records.FOLDED:
+        shared.parts.extend((*new, *changed, *same))  # one wide record per number, batch end
+    else:
+        wide_records.save_kind(session, operator.id, ctx.now, new, changed, wide)
     entries = [
         Entry(
             "data.updated",
