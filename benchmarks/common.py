@@ -144,16 +144,14 @@ def scratch_database(kind: str, folder: Path, name: str) -> Iterator[str]:
 
 
 def settings_for(url: str, **extra: Any) -> Settings:
-    return Settings(
-        database_url=url,
-        data_keys=SecretStr(KEYS),
-        hlr_backend="fake",
-        sms_backend="fake",
-        email_backend="fake",
+    defaults: dict[str, Any] = {
+        "hlr_backend": "fake",
+        "sms_backend": "fake",
+        "email_backend": "fake",
         # The benchmark measures the work, not the limits that protect it.
-        precheck_per_minute=10_000_000,
-        **extra,
-    )
+        "precheck_per_minute": 10_000_000,
+    }
+    return Settings(database_url=url, data_keys=SecretStr(KEYS), **{**defaults, **extra})
 
 
 def lineclose_env(url: str) -> dict[str, str]:
