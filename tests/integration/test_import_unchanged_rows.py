@@ -19,21 +19,9 @@ from lineclose.services.data_in import files
 from lineclose.services.data_in.fields import Context
 from lineclose.services.data_in.unchanged_rows import RawRow
 from lineclose.services.seed import cn_id_number, iccid
-from tests.support.data_in import operator
+from tests.support.data_in import WIDE_COLUMNS, operator
 
-COLUMNS = (
-    "msisdn",
-    "iccid",
-    "imsi",
-    "subscriber_ref",
-    "name",
-    "id_number",
-    "payment",
-    "activated_on",
-    "paid_credit_minor",
-    "unbilled_usage_minor",
-    "last_usage_on",
-)
+COLUMNS = WIDE_COLUMNS
 
 
 def _wide(path: Path, count: int, credit: int = 100) -> Path:

@@ -21,21 +21,9 @@ from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.data_in import sync
 from lineclose.services.data_in.bulk_import import Summary, operator_by_code
 from lineclose.services.seed import cn_id_number, iccid
-from tests.support.data_in import operator
+from tests.support.data_in import WIDE_COLUMNS, operator
 
-COLUMNS = (
-    "msisdn",
-    "iccid",
-    "imsi",
-    "subscriber_ref",
-    "name",
-    "id_number",
-    "payment",
-    "activated_on",
-    "paid_credit_minor",
-    "unbilled_usage_minor",
-    "last_usage_on",
-)
+COLUMNS = WIDE_COLUMNS
 SYNC = Actor(Role.INTEGRATION, "crm", Channel.API)
 
 

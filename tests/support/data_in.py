@@ -13,6 +13,20 @@ from lineclose.services.identity import create_staff_token
 from tests.factories import make_operator
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# The columns of a wide lines file: a line with its subscriber, balance and usage per row.
+WIDE_COLUMNS = (
+    "msisdn",
+    "iccid",
+    "imsi",
+    "subscriber_ref",
+    "name",
+    "id_number",
+    "payment",
+    "activated_on",
+    "paid_credit_minor",
+    "unbilled_usage_minor",
+    "last_usage_on",
+)
 
 
 def sample_files(profile: str) -> list[Path]:
