@@ -1,15 +1,19 @@
 """A fleet closed from a file, end to end, on PostgreSQL with the built-in line registry as HLR:
-the file loaded and prechecked as one batch, approved as a whole, its cards submitted, then
+the file loaded and prechecked as one batch, approved as a whole, its cards submitted and
 executed by worker processes until nothing is due (barred in the registry, settled, certified,
-notices sent) and the per-card result file written. Each phase timed; written to
+notices sent), and the per-card result file written. Each phase timed; written to
 var/fleet-run-<cards>.json.
 
     BENCH_FLEET_RUN_CARDS=1000000 BENCH_FLEET_RUN_WORKERS=2 python benchmarks/fleet_run.py
 
+The workers run from the start, as deployed workers do, executing the first chunks while later
+ones are submitted; `BENCH_FLEET_RUN_OVERLAP=0` starts them only once the submission is over,
+to time execution on its own.
+
 The lines are seeded as `benchmarks/common.seed_lines` seeds them (5 % with an unpaid bill, 5 %
 a bound app, 2 % a contract: blocked at review), each with its registry entry; a tenth of the
-file asks for a later date (scheduled, not executed in this run). `run(cards)` is what
-`benchmarks/run.py` calls.
+file asks for a later date (scheduled, not executed in this run). `benchmarks/run.py` calls
+`run(cards, workers, overlap=True)` at `BENCH_FLEET_RUN_CARDS` cards.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -33,6 +38,7 @@ from common import (
     scratch_database,
     seed_lines,
     settings_for,
+    size,
     timed,
 )
 from sqlalchemy import func, insert, select
@@ -81,15 +87,24 @@ def _seed(app: App, cards: int, folder: Path) -> Path:
     return path
 
 
-def _work(url: str, keys: str, name: str) -> None:
-    """One worker process until nothing is due, with the parent's data keys."""
+def _work(url: str, keys: str, name: str, submitted: Event | None = None) -> None:
+    """One worker process, with the parent's data keys, until nothing is due; with `submitted`,
+    running as a deployed worker does while the file is submitted, and stopping once nothing is
+    due after the submission is over."""
     common.KEYS = keys
     app = bootstrap(settings_for(url, **SETTINGS))
-    Worker(app.sessions, app.deps, name=name).run_until_idle()
+    worker = Worker(app.sessions, app.deps, name=name)
+    while True:
+        over = submitted is None or submitted.is_set()
+        worker.run_until_idle()
+        if over:
+            break
+        assert submitted is not None
+        submitted.wait(0.5)
     app.engine.dispose()
 
 
-def run(cards: int, workers: int = 1) -> dict[str, Figure]:
+def run(cards: int, workers: int = 1, overlap: bool = False) -> dict[str, Figure]:
     phases: dict[str, float] = {}
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -127,17 +142,27 @@ def run(cards: int, workers: int = 1) -> dict[str, Figure]:
                     if not submission.submit_next(session, app.deps, LOADER, reference):
                         return
 
-        def execute() -> None:
-            if workers == 1:
-                Worker(app.sessions, app.deps, name="fleet-1").run_until_idle()
-                return
-            context = multiprocessing.get_context("spawn")
-            processes = [
-                context.Process(target=_work, args=(url, common.KEYS, f"fleet-{n}"))
-                for n in range(workers)
-            ]
+        context = multiprocessing.get_context("spawn")
+        submitted = context.Event()
+        processes = [
+            context.Process(
+                target=_work, args=(url, common.KEYS, f"fleet-{n}", submitted if overlap else None)
+            )
+            for n in range(workers)
+        ]
+        if overlap:
+            # Deployed workers run all along: they execute chunks while later ones are submitted.
             for process in processes:
                 process.start()
+
+        def execute() -> None:
+            submitted.set()
+            if not overlap and workers == 1:
+                Worker(app.sessions, app.deps, name="fleet-1").run_until_idle()
+                return
+            for process in processes:
+                if not overlap:
+                    process.start()
             for process in processes:
                 process.join()
 
@@ -148,7 +173,7 @@ def run(cards: int, workers: int = 1) -> dict[str, Figure]:
             ("load and precheck", load),
             ("approve", approve),
             ("submit", submit),
-            ("execute", execute),
+            ("execute after the submission" if overlap else "execute", execute),
             ("result file", report),
         ):
             phases[name] = timed(phase)
@@ -168,7 +193,9 @@ def run(cards: int, workers: int = 1) -> dict[str, Figure]:
     budget = MILLION_SECONDS * cards / 1_000_000
     note = (
         f"{closed:,} closed and barred ({barred:,} barred in the registry), {scheduled:,} "
-        f"scheduled; {workers} worker(s); " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items())
+        f"scheduled; {workers} worker(s)"
+        + (", running during the submission; " if overlap else "; ")
+        + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items())
     )
     return {
         f"fleet closure end to end, {cards:,} cards, postgresql (s)": Figure(
@@ -181,10 +208,11 @@ def main() -> None:
     if postgres_admin_url() is None:
         print("no PostgreSQL on 127.0.0.1:5432: nothing to measure")
         return
-    cards = int(os.environ.get("BENCH_FLEET_RUN_CARDS", "100000"))
-    workers = int(os.environ.get("BENCH_FLEET_RUN_WORKERS", "1"))
+    cards = size("BENCH_FLEET_RUN_CARDS")
+    workers = size("BENCH_FLEET_RUN_WORKERS")
+    overlap = os.environ.get("BENCH_FLEET_RUN_OVERLAP", "1") != "0"
     started = time.perf_counter()
-    figures = {name: f.as_json() for name, f in run(cards, workers).items()}
+    figures = {name: f.as_json() for name, f in run(cards, workers, overlap).items()}
     out = Path(os.environ.get("BENCH_OUT", f"var/fleet-run-{cards}.json"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({"figures": figures}, indent=2, ensure_ascii=False))

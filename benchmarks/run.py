@@ -5,12 +5,14 @@ same run, as a ratio against its target, printed and written to var/bench.json:
 
 `ratio` is value / baseline (lower is better; times in seconds) and a figure meets its target
 when the ratio is at most `target`. Sizes come from the environment (benchmarks/common.py);
-`BENCH_ONLY=http,bulk,close,sweep,hlr,import,reassigned` runs a subset.
+`BENCH_ONLY=http,bulk,close,fleet,sweep,hlr,import,reassigned` runs a subset.
 
 - precheck + submit over HTTP vs the floor app (benchmarks/floor_app.py), SQLite and
   PostgreSQL, and 32 concurrent clients on PostgreSQL (p50, p99, errors);
 - bulk precheck vs raw sqlite3 reads of the same rows;
 - bulk close of a fleet (submit phase, execution phase) vs raw executemany of the rows written;
+- a fleet closed from a file end to end on PostgreSQL (benchmarks/fleet_run.py) against the
+  15-minutes-a-million budget scaled to its size;
 - sweeps over a large vs a small history, the same work due;
 - import and reassigned-number checks from benchmarks/bench_import.py and
   benchmarks/bench_reassigned.py, when those modules are present.
@@ -107,6 +109,15 @@ def main() -> None:
             "close",
             lambda: bench_bulk.close(kinds[-1], folder, size("BENCH_CLOSE_CARDS")),
         )
+        if postgres:
+            import fleet_run
+
+            record(
+                "fleet",
+                lambda: fleet_run.run(
+                    size("BENCH_FLEET_RUN_CARDS"), size("BENCH_FLEET_RUN_WORKERS"), overlap=True
+                ),
+            )
         record(
             "sweep",
             lambda: bench_sweeps.run(folder, size("BENCH_SWEEP_SMALL"), size("BENCH_SWEEP_LARGE")),

@@ -15,7 +15,6 @@ from lineclose.domain.references import (
     check_character,
     format_reference,
     parse_reference,
-    random_body,
 )
 from lineclose.domain.rejections import (
     REMEDY_FOR_REASON,
@@ -24,6 +23,7 @@ from lineclose.domain.rejections import (
     rejection_detail,
 )
 from lineclose.i18n import render_notice
+from lineclose.services.closure.references import secure_body
 
 THRESHOLD = 50_000
 
@@ -122,9 +122,13 @@ def test_references_of_earlier_shapes_are_still_looked_up_as_typed() -> None:
     assert parse_reference(" lc-2026-abc234 ") == "LC-2026-ABC234"
 
 
-def test_a_reference_body_is_drawn_from_the_injected_randomness() -> None:
-    draws = iter(range(9))
-    assert random_body(lambda n: next(draws) % n) == ALPHABET[:9]
+def test_reference_bodies_use_every_symbol_in_every_position() -> None:
+    bodies = [secure_body() for _ in range(2_000)]
+    assert all(len(body) == 9 and set(body) <= set(ALPHABET) for body in bodies)
+    # 2,000 draws miss a given symbol at a given position with odds of about 1e-27.
+    for position in range(9):
+        assert {body[position] for body in bodies} == set(ALPHABET)
+    assert len(set(bodies)) == len(bodies)
 
 
 @pytest.mark.parametrize("notice", ["request_received", "approved", "needs_action"])

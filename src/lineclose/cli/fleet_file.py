@@ -16,7 +16,7 @@ from lineclose.bootstrap import App
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.fleet import batches, submission
 from lineclose.services.fleet.rows import Reject, parse_rows
-from lineclose.services.reads.fleet import batch_detail, result_csv
+from lineclose.services.reads.fleet import batch_detail, result_chunks
 
 console = Console()
 
@@ -30,8 +30,8 @@ def _write_rejects(path: Path, rejects: list[Reject]) -> None:
 
 
 def write_result(app: App, actor: Actor, reference: str, path: Path) -> None:
-    with app.sessions() as session:
-        path.write_text(result_csv(session, actor, reference), encoding="utf-8")
+    with app.sessions() as session, path.open("w", encoding="utf-8", newline="") as out:
+        out.writelines(result_chunks(session, actor, reference))
     console.print(f"results per card: {path}")
 
 

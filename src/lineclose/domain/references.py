@@ -11,7 +11,6 @@ goes into every SMS notice, and a Chinese notice must stay within one 70-charact
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from lineclose.domain.identifiers import InvalidIdentifier
 
@@ -52,11 +51,6 @@ def format_reference(year: int, body: str) -> str:
         raise ValueError(f"a reference body is {BODY_LENGTH} characters of {ALPHABET}")
     full = body + check_character(body)
     return f"{PREFIX}-{year}-{full[:5]}-{full[5:]}"
-
-
-def random_body(randbelow: Callable[[int], int]) -> str:
-    """A body drawn with `randbelow(n)`: the caller passes the randomness (`secrets.randbelow`)."""
-    return "".join(ALPHABET[randbelow(len(ALPHABET))] for _ in range(BODY_LENGTH))
 
 
 def parse_reference(raw: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 from lineclose.config import Settings
 from lineclose.ports.clock import Clock
@@ -59,8 +60,9 @@ class Actor:
     operator_id: int | None = None
     scopes: frozenset[Scope] = frozenset()
 
-    @property
+    @cached_property
     def label(self) -> str:
+        # Cached: a batch writes it into every history row and audit entry of thousands of cards.
         return f"{self.role.value}:{self.ident}"
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -98,62 +99,99 @@ def batch_detail(session: Session, actor: Actor, reference: str) -> BatchView:
 def batch_lines(
     session: Session, actor: Actor, reference: str, after_row: int = 0, limit: int | None = 500
 ) -> list[BatchLineView]:
-    """Lines in row order, a page at a time (keyset on the row number)."""
+    """Lines in row order, a page at a time (keyset on the row number). Columns, not objects:
+    a result file reads a million of them."""
     batch = get_batch(session, actor, reference)
+    card, request = FleetBatchLine, models.ClosureRequest
     query = (
-        select(FleetBatchLine, models.Line.msisdn, models.Line.iccid, models.ClosureRequest)
-        .join(models.Line, models.Line.id == FleetBatchLine.line_id)
-        .outerjoin(models.ClosureRequest, models.ClosureRequest.id == FleetBatchLine.request_id)
-        .where(FleetBatchLine.batch_id == batch.id, FleetBatchLine.row_number > after_row)
-        .order_by(FleetBatchLine.row_number)
+        select(
+            card.row_number,
+            models.Line.msisdn,
+            models.Line.iccid,
+            card.requested_date,
+            card.state,
+            card.blockers,
+            card.refund_minor,
+            card.error,
+            request.reference,
+            request.status,
+            request.blockers,
+            request.quote,
+        )
+        .join(models.Line, models.Line.id == card.line_id)
+        .outerjoin(request, request.id == card.request_id)
+        .where(card.batch_id == batch.id, card.row_number > after_row)
+        .order_by(card.row_number)
     )
     if limit is not None:
         query = query.limit(limit)
     views = []
-    for card, msisdn, iccid, request in session.execute(query).all():
-        blockers = request.blockers if request is not None and request.blockers else card.blockers
-        refund = card.refund_minor
-        if request is not None and request.quote:
-            refund = int(request.quote.get("refund_minor", refund))
+    for (
+        row,
+        msisdn,
+        iccid,
+        requested_date,
+        state,
+        card_blockers,
+        refund,
+        error,
+        request_reference,
+        request_status,
+        request_blockers,
+        quote,
+    ) in session.execute(query):
+        blockers = request_blockers or card_blockers
+        if quote:
+            refund = int(quote.get("refund_minor", refund))
         views.append(
             BatchLineView(
-                row=card.row_number,
+                row=row,
                 msisdn=msisdn,
                 iccid=iccid,
-                requested_date=card.requested_date,
-                state=card.state,
+                requested_date=requested_date,
+                state=state,
                 blockers=[str(b.get("code")) for b in blockers or []],
                 refund_minor=refund,
-                reference=request.reference if request is not None else None,
-                request_status=request.status if request is not None else None,
-                error=card.error,
+                reference=request_reference,
+                request_status=request_status,
+                error=error,
             )
         )
     return views
 
 
-def result_csv(session: Session, actor: Actor, reference: str) -> str:
-    """The per-line result file: reference, state (the request's once submitted), blockers and
-    refund, for the enterprise's own records (its cards are named in full)."""
+def result_chunks(session: Session, actor: Actor, reference: str) -> Iterator[str]:
+    """The per-line result file, in chunks of CSV text: reference, state (the request's once
+    submitted), blockers and refund, for the enterprise's own records (its cards are named in
+    full). Read a page at a time, so a million cards never sit in memory at once."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(RESULT_COLUMNS)
     after = 0
     while True:
-        page = batch_lines(session, actor, reference, after_row=after, limit=5_000)
+        page = batch_lines(session, actor, reference, after_row=after, limit=10_000)
         if not page:
             break
-        for v in page:
-            writer.writerow(
-                (
-                    v.row,
-                    v.msisdn,
-                    v.iccid,
-                    v.reference or "",
-                    v.request_status or v.state,
-                    " ".join(v.blockers) or (v.error or ""),
-                    v.refund_minor,
-                )
+        writer.writerows(
+            (
+                v.row,
+                v.msisdn,
+                v.iccid,
+                v.reference or "",
+                v.request_status or v.state,
+                " ".join(v.blockers) or (v.error or ""),
+                v.refund_minor,
             )
+            for v in page
+        )
         after = page[-1].row
-    return out.getvalue()
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    if out.tell():
+        yield out.getvalue()
+
+
+def result_csv(session: Session, actor: Actor, reference: str) -> str:
+    """The whole result file as text (see `result_chunks`)."""
+    return "".join(result_chunks(session, actor, reference))
