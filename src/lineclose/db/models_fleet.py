@@ -50,7 +50,7 @@ class FleetBatchLine(Base):
     __tablename__ = "fleet_batch_lines"
     __table_args__ = (
         UniqueConstraint("batch_id", "row_number"),
-        Index("ix_fleet_batch_lines_batch_state", "batch_id", "state"),
+        Index("ix_fleet_batch_lines_batch_state_row", "batch_id", "state", "row_number"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("fleet_batches.id"))
