@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 
 from lineclose.domain.facts import Contract, EtfRule, LineFacts, PaymentMode
@@ -27,8 +28,10 @@ def _month_before(year: int, month: int) -> tuple[int, int]:
     return (year - 1, 12) if month == 1 else (year, month - 1)
 
 
+@lru_cache(maxsize=4096)
 def billing_cycle(day: date, billing_day: int) -> tuple[date, date]:
-    """The cycle holding `day`: its first day and the first day of the next cycle.
+    """The cycle holding `day`: its first day and the first day of the next cycle (cached: the
+    cards of a batch share a few closure dates and at most 31 billing days).
 
     A billing day past a month's end (29 to 31) falls on that month's last day.
     """
