@@ -9,11 +9,12 @@ Python. SQLite runs in the process, where executemany of a prepared statement is
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy import JSON, Table, bindparam, text, update
 from sqlalchemy.orm import Session
+
+from lineclose.db import json_codec
 
 
 def update_each(
@@ -56,7 +57,7 @@ def _unnest(
         kinds[f"u_{name}"] = table.c[name].type.compile(dialect)
         if isinstance(table.c[name].type, JSON):
             kinds[f"u_{name}"] = "JSON"
-            arrays[f"u_{name}"] = json.dumps([row[name] for row in rows])
+            arrays[f"u_{name}"] = json_codec.dumps([row[name] for row in rows])
             sets.append(f"{name} = u.{name}")
         else:
             process = table.c[name].type.bind_processor(dialect)

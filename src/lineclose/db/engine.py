@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.util import immutabledict
 
+from lineclose.db import json_codec
+
 # The execution option a session carries for one transaction that only reads (see
 # `services.unit_of_work.reads_only`): on SQLite its transaction begins deferred and is held
 # read-only by `PRAGMA query_only`, so it reads its WAL snapshot beside a writer instead of
@@ -66,6 +68,12 @@ def drop_reads_only(session: Session) -> None:
         )
 
 
+_JSON_CODEC: dict[str, Any] = {
+    "json_serializer": json_codec.dumps,
+    "json_deserializer": json_codec.loads,
+}
+
+
 def make_engine(url: str, pool_size: int = 42) -> Engine:
     """`pool_size` must be at least the threads that use the engine at once: a request holds
     one connection, so a pool smaller than the thread pool makes requests queue on it."""
@@ -75,7 +83,9 @@ def make_engine(url: str, pool_size: int = 42) -> Engine:
             _private_sqlite_file(Path(parsed.database))
         on_disk = bool(parsed.database and parsed.database != ":memory:")
         pooling: dict[str, int] = {"pool_size": pool_size, "max_overflow": 8} if on_disk else {}
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **pooling)
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, **pooling, **_JSON_CODEC
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
 
         event.listen(engine, "begin", _begin)
@@ -87,7 +97,9 @@ def make_engine(url: str, pool_size: int = 42) -> Engine:
         return engine
     if parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() in ("", "psycopg2"):
         parsed = parsed.set(drivername="postgresql+psycopg")
-    return create_engine(parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=8)
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=pool_size, max_overflow=8, **_JSON_CODEC
+    )
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

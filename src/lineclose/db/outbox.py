@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -12,6 +11,7 @@ from sqlalchemy import Insert, bindparam, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from lineclose.db import json_codec
 from lineclose.db.among import among
 from lineclose.db.bulk_update import json_array, update_each
 from lineclose.db.bulk_writes import insert_returning_ids, insert_rows
@@ -351,7 +351,7 @@ def record_and_mark(
         {
             "ids": [i for i, _, _ in rows],
             "kinds": [kind for _, kind, _ in rows],
-            "results": json.dumps([r for _, _, r in rows]),
+            "results": json_codec.dumps([r for _, _, r in rows]),
             "now": now,
             "done": OutboxStatus.DONE.value,
             "pending": OutboxStatus.PENDING.value,

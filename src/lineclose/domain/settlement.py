@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
+from functools import lru_cache
 
 from lineclose.domain.facts import Contract, EtfRule, LineFacts, PaymentMode
 from lineclose.domain.money import Money

@@ -9,13 +9,14 @@ applied to that column only, then the rows go to the driver as plain tuples.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Table, func, select, text
 from sqlalchemy.orm import Session
+
+from lineclose.db import json_codec
 
 _stage_names = itertools.count(1)
 
@@ -52,7 +53,9 @@ def _copy_converters(table: Table, columns: list[str]) -> list[Callable[[Any], A
         kind = table.c[column].type
         if isinstance(kind, JSON):
             converters.append(
-                lambda v: str(v) if type(v) is JsonText else None if v is None else json.dumps(v)
+                lambda v: (
+                    str(v) if type(v) is JsonText else None if v is None else json_codec.dumps(v)
+                )
             )
         elif isinstance(getattr(kind, "impl", kind), DateTime):
             converters.append(
