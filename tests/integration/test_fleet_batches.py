@@ -17,6 +17,7 @@ from lineclose.errors import Conflict, Forbidden
 from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.fleet import batches, submission
 from lineclose.services.fleet.rows import parse_rows
+from lineclose.services.reads import fleet as fleet_reads
 from lineclose.services.reads.fleet import batch_lines, list_batches, result_csv
 from lineclose.worker.dispatcher import Worker
 from tests.factories import make_line, make_operator
@@ -172,6 +173,28 @@ def test_approved_cards_are_submitted_in_chunks_that_resume_after_a_crash(
     assert by_row[4]["state"] == "scheduled"
     assert by_row[5]["state"] == "rejected" and by_row[5]["blockers"] == "ARREARS"
     assert by_row[5]["reference"] == ""
+
+
+def test_the_result_file_streamed_in_partitions_holds_every_line_once_in_row_order(
+    app: App, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    operator, cards = _fleet(app)
+    reference = _load(app, operator, cards).batch.reference
+    with app.sessions.begin() as session:
+        batches.decide(session, app.deps, REVIEWER, reference, True)
+    with app.sessions.begin() as session:
+        while submission.submit_next(session, app.deps, LOADER, reference):
+            pass
+    worker.run_until_idle()
+    monkeypatch.setattr(fleet_reads, "RESULT_PARTITION", 2)
+    with app.sessions() as session:
+        chunks = list(fleet_reads.result_chunks(session, REVIEWER, reference))
+        pages = batch_lines(session, REVIEWER, reference, limit=None)
+    assert len(chunks) == 2  # the header with rows 2 and 3, then rows 4 and 5
+    rows = list(csv.DictReader(io.StringIO("".join(chunks))))
+    assert [int(r["row"]) for r in rows] == [v.row for v in pages] == [2, 3, 4, 5]
+    assert [r["state"] for r in rows] == [v.request_status or v.state for v in pages]
+    assert [r["reference"] for r in rows] == [v.reference or "" for v in pages]
 
 
 def test_the_auto_approval_policy_clears_a_batch_that_meets_it(app: App) -> None:

@@ -18,6 +18,8 @@ from lineclose.errors import Forbidden
 from lineclose.services.context import Actor
 from lineclose.services.fleet.batches import get_batch
 
+# Rows fetched from the result file's one query at a time.
+RESULT_PARTITION = 10_000
 RESULT_COLUMNS = ("row", "msisdn", "iccid", "reference", "state", "blockers", "refund_minor")
 
 
@@ -171,7 +173,7 @@ def result_chunks(session: Session, actor: Actor, reference: str) -> Iterator[st
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(RESULT_COLUMNS)
-    found = session.execute(query.execution_options(yield_per=10_000))
+    found = session.execute(query.execution_options(yield_per=RESULT_PARTITION))
     for partition in found.partitions():
         writer.writerows(
             (
