@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from multiprocessing.synchronize import Event
+from multiprocessing.synchronize import Event, Semaphore
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -87,13 +87,17 @@ def _seed(app: App, cards: int, folder: Path) -> Path:
     return path
 
 
-def _work(url: str, keys: str, name: str, submitted: Event | None = None) -> None:
+def _work(
+    url: str, keys: str, name: str, submitted: Event | None = None, ready: Semaphore | None = None
+) -> None:
     """One worker process, with the parent's data keys, until nothing is due; with `submitted`,
     running as a deployed worker does while the file is submitted, and stopping once nothing is
     due after the submission is over."""
     common.KEYS = keys
     app = bootstrap(settings_for(url, **SETTINGS))
     worker = Worker(app.sessions, app.deps, name=name)
+    if ready is not None:
+        ready.release()
     while True:
         over = submitted is None or submitted.is_set()
         worker.run_until_idle()
@@ -144,16 +148,21 @@ def run(cards: int, workers: int = 1, overlap: bool = False) -> dict[str, Figure
 
         context = multiprocessing.get_context("spawn")
         submitted = context.Event()
+        ready = context.Semaphore(0)
         processes = [
             context.Process(
-                target=_work, args=(url, common.KEYS, f"fleet-{n}", submitted if overlap else None)
+                target=_work,
+                args=(url, common.KEYS, f"fleet-{n}", *((submitted, ready) if overlap else ())),
             )
             for n in range(workers)
         ]
         if overlap:
             # Deployed workers run all along: they execute chunks while later ones are submitted.
+            # Their start-up (a new interpreter each) is not part of closing a fleet.
             for process in processes:
                 process.start()
+            for _ in processes:
+                ready.acquire()
 
         def execute() -> None:
             submitted.set()
