@@ -77,6 +77,15 @@ def _load(app: App, operator: str, cards: list[models.Line]) -> batches.Loaded:
         return loaded
 
 
+def _approved(app: App) -> str:
+    """A fleet's file loaded and approved as a whole; its batch reference."""
+    operator, cards = _fleet(app)
+    reference = _load(app, operator, cards).batch.reference
+    with app.sessions.begin() as session:
+        batches.decide(session, app.deps, REVIEWER, reference, True)
+    return reference
+
+
 def test_a_file_loads_as_one_batch_with_bad_rows_rejected_and_loading_again_resumes_it(
     app: App,
 ) -> None:
@@ -136,10 +145,7 @@ def test_reviewers_decide_line_by_line_or_as_a_whole_and_never_their_own_batch(
 def test_approved_cards_are_submitted_in_chunks_that_resume_after_a_crash(
     app: App, worker: Worker
 ) -> None:
-    operator, cards = _fleet(app)
-    reference = _load(app, operator, cards).batch.reference
-    with app.sessions.begin() as session:
-        batches.decide(session, app.deps, REVIEWER, reference, True)
+    reference = _approved(app)
 
     with app.sessions.begin() as session:
         batch = batches.get_batch(session, LOADER, reference)
@@ -178,10 +184,7 @@ def test_approved_cards_are_submitted_in_chunks_that_resume_after_a_crash(
 def test_the_result_file_streamed_in_partitions_holds_every_line_once_in_row_order(
     app: App, worker: Worker, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    operator, cards = _fleet(app)
-    reference = _load(app, operator, cards).batch.reference
-    with app.sessions.begin() as session:
-        batches.decide(session, app.deps, REVIEWER, reference, True)
+    reference = _approved(app)
     with app.sessions.begin() as session:
         while submission.submit_next(session, app.deps, LOADER, reference):
             pass

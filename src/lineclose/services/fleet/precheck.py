@@ -38,8 +38,8 @@ LineRow = Row[*tuple[Any, ...]]
 
 def resolve_lines(session: Session, operator_id: int, rows: Sequence[CardRow]) -> dict[int, int]:
     """The id of the line in service at the operator for each row (by row number) that names
-    one. Ids only: a million-card file's lines are read again a chunk at a time to be
-    prechecked, rather than held whole (about 1.5 GB of rows)."""
+    one. Ids only: the lines are read again a chunk at a time to be prechecked, rather than
+    held whole from here to there (about half of the load's memory)."""
     found: dict[int, int] = {}
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
