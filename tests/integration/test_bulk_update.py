@@ -26,7 +26,7 @@ def test_each_row_gets_its_own_json_in_order(app: App) -> None:
             session,
             OUTBOX,
             [{"id": i, "result": v} for i, v in zip(ids, values, strict=True)],
-            increment=("attempts",),
+            increment={"attempts": 1},
             last_error="same for all",
         )
     with app.sessions() as session:

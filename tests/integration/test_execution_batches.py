@@ -23,6 +23,7 @@ from lineclose.services.context import Actor, Channel, Role
 from lineclose.services.execution_sets import BATCH_RECORD
 from lineclose.services.identity import IdentityEvidence
 from lineclose.services.notices import notice_row
+from lineclose.worker import batches
 from lineclose.worker.batches import NOTICE_CHUNK
 from lineclose.worker.dispatcher import RunOutcome, Worker
 from tests.factories import make_line, make_operator
@@ -240,7 +241,8 @@ def test_one_batch_bars_every_line_in_one_exchange_and_closes_every_request(
 ) -> None:
     """The bars that beginning execution enqueues are leased to the worker at once, sent to
     the HLR together, and settle and finalize follow in the transaction that records them:
-    one batch takes the requests from approved to closed, each step's row done once."""
+    one batch takes the requests from approved to closed, each bar's row done once with the
+    results of the steps that followed it, which have no rows of their own."""
     ids = _requests(app, "bars")
     hlr = app.deps.hlr
     before = hlr.effects.batch_calls  # type: ignore[attr-defined]
@@ -256,12 +258,63 @@ def test_one_batch_bars_every_line_in_one_exchange_and_closes_every_request(
         ).scalars()
         assert set(statuses) == {"closed"}
     steps = _steps(app, ids)
-    assert Counter(step for step, *_ in steps) == {
-        s: len(ids) for s in ("bar_line", "settle", "finalize")
-    }
+    assert Counter(step for step, *_ in steps) == {"bar_line": len(ids)}
     assert {(status, attempts, by) for _, status, attempts, by in steps} == {
         ("done", 1, worker.name)
     }
+    with app.sessions() as session:
+        results = dict(
+            session.execute(
+                select(models.OutboxRow.request_id, models.OutboxRow.result).where(
+                    models.OutboxRow.request_id.in_(ids), models.OutboxRow.step == "bar_line"
+                )
+            ).all()
+        )
+        certificates = dict(
+            session.execute(
+                select(models.Certificate.request_id, models.Certificate.code).where(
+                    models.Certificate.request_id.in_(ids)
+                )
+            ).all()
+        )
+    for request_id, result in results.items():
+        assert result["barred"] is True
+        assert set(result["settle"]) == {"refund_minor", "amount_due_minor"}
+        assert result["finalize"]["certificate"] == certificates[request_id]
+
+
+def test_updates_settle_holds_for_finalize_are_written_when_the_fused_steps_end_before_it(
+    app: App, worker: Worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settle leaves its line and quote updates for finalize to write with its own; should the
+    fused steps end after settle, they are written then, and the requests close as they do one
+    step at a time."""
+    alone = _requests(app, "alone-held")
+    _run_one_at_a_time(worker)
+    ids = _requests(app, "held")
+    monkeypatch.setitem(batches.FUSED, "settle", "none")  # finalize becomes a step of its own
+
+    worker.run_batch()
+
+    with app.sessions() as session:
+        held = session.execute(
+            select(
+                models.ClosureRequest.status,
+                models.ClosureRequest.quote,
+                models.Line.paid_credit_minor,
+            )
+            .join(models.Line, models.Line.id == models.ClosureRequest.line_id)
+            .where(models.ClosureRequest.id.in_(ids))
+        ).all()
+    assert {status for status, _, _ in held} == {"executing"}
+    assert all(quote and "refund_minor" in quote for _, quote, _ in held)
+    assert {credit for _, _, credit in held} == {0}
+    assert {(step, status) for step, status, *_ in _steps(app, ids)} == {
+        ("bar_line", "done"),
+        ("finalize", "pending"),
+    }
+    worker.run_until_idle()
+    assert _state(app, ids) == _state(app, alone)
 
 
 def test_a_failing_fused_step_leaves_the_bars_recorded_and_the_rest_to_the_next_batch(

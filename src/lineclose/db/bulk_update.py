@@ -21,18 +21,19 @@ def update_each(
     session: Session,
     table: Table,
     rows: list[dict[str, Any]],
-    increment: tuple[str, ...] = (),
+    increment: dict[str, int] | None = None,
     **same: Any,
 ) -> None:
     """Set each row's own columns (every row names `id` and the same other keys), the `same`
-    values on all of them, and add one to each `increment` column."""
+    values on all of them, and add to each `increment` column its amount."""
     if not rows:
         return
     own = [name for name in rows[0] if name != "id"]
+    increment = increment or {}
     if session.get_bind().dialect.name == "postgresql":
         _unnest(session, table, rows, own, increment, same)
         return
-    bumped = {name: table.c[name] + 1 for name in increment}
+    bumped = {name: table.c[name] + by for name, by in increment.items()}
     session.execute(
         update(table)
         .where(table.c.id == bindparam("_id"))
@@ -46,7 +47,7 @@ def _unnest(
     table: Table,
     rows: list[dict[str, Any]],
     own: list[str],
-    increment: tuple[str, ...],
+    increment: dict[str, int],
     same: dict[str, Any],
 ) -> None:
     dialect = session.get_bind().dialect
@@ -64,7 +65,7 @@ def _unnest(
             arrays[f"u_{name}"] = [process(row[name]) if process else row[name] for row in rows]
             sets.append(f"{name} = u.{name}")
     sets += [f"{name} = :s_{name}" for name in same]
-    sets += [f"{name} = {table.name}.{name} + 1" for name in increment]
+    sets += [f"{name} = {table.name}.{name} + {int(by)}" for name, by in increment.items()]
     columns = ", ".join(["id", *own])
     sql = (
         f"UPDATE {table.name} SET {', '.join(sets)} "

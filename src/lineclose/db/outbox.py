@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from lineclose.db import json_codec
 from lineclose.db.among import among
 from lineclose.db.bulk_update import json_array, update_each
-from lineclose.db.bulk_writes import insert_returning_ids, insert_rows
+from lineclose.db.bulk_writes import insert_returning_ids
 from lineclose.db.models import OutboxRow
 from lineclose.domain.outbox import OutboxStatus
 
@@ -86,34 +86,6 @@ def enqueue_leased(
         Claimed(row_id, row["step"], row["key"], row.get("payload") or {}, row.get("request_id"), 1)
         for row_id, row in zip(ids, new, strict=True)
     ]
-
-
-def insert_done(
-    session: Session,
-    now: datetime,
-    worker: str,
-    rows: list[dict[str, Any]],
-    results: list[dict[str, Any]],
-) -> None:
-    """The rows of steps performed in this transaction, written done with their results: one
-    write each, where a claimed step takes three (enqueued, claimed, marked done). No conflict
-    is skipped: should a row with one of their keys exist, the transaction fails rather than
-    perform a step twice."""
-    insert_rows(
-        session,
-        OutboxRow,
-        [
-            {
-                **_row(now, row),
-                "status": OutboxStatus.DONE,
-                "attempts": 1,
-                "locked_by": worker,
-                "result": result,
-                "done_at": now,
-            }
-            for row, result in zip(rows, results, strict=True)
-        ],
-    )
 
 
 def _row(now: datetime, row: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from lineclose.domain.facts import LineStatus
 from lineclose.domain.identifiers import mask_msisdn, mask_name
 from lineclose.domain.states import Command
 from lineclose.i18n import format_money
+from lineclose.services import execution_merge as merge
 from lineclose.services.context import Channel, Deps
 from lineclose.services.execution_transitions import transition_many
 from lineclose.services.language import line_locale
@@ -113,16 +114,19 @@ def finalize_many(session: Session, deps: Deps, requests: list[Request]) -> list
         closed.append((request, code, today))
         results.append({"certificate": code, "aging_until": until.isoformat()})
     insert_rows(session, models.Certificate, certificates)
+    line_ids = [r.line_id for r in requests]
+    zeroed = merge.ZEROED if merge.take_zeroed(session, line_ids) else {}
     session.execute(
         update(models.Line)
-        .where(among(session, models.Line.id, [r.line_id for r in requests]))
-        .values(status=LineStatus.CLOSED, closed_at=now)
+        .where(among(session, models.Line.id, line_ids))
+        .values(status=LineStatus.CLOSED, closed_at=now, **zeroed)
     )
     _age_numbers(session, numbers)
     insert_rows(session, models.Disconnection, disconnections)
     transition_many(
         session, deps, requests, Command.COMPLETE,
-        {r.id: {"certificate": code} for r, code, _ in closed}, closed_at=now,
+        {r.id: {"certificate": code} for r, code, _ in closed},
+        changed=merge.take_quotes(session, ids), closed_at=now,
     )  # fmt: skip
     outbox.enqueue_many(session, now, closing_notices(session, deps, closed))
     return results

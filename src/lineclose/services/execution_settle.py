@@ -13,19 +13,19 @@ import secrets
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from lineclose.db import audit, models, outbox
 from lineclose.db.among import among
-from lineclose.db.bulk_update import update_each
 from lineclose.db.bulk_writes import insert_rows
 from lineclose.db.models_money import Debt
 from lineclose.domain.identifiers import mask_msisdn
 from lineclose.domain.profiles import JurisdictionProfile
 from lineclose.domain.settlement import Quote
 from lineclose.i18n import format_money
+from lineclose.services import execution_merge as merge
 from lineclose.services.context import SYSTEM_ACTOR, Channel, Deps
 from lineclose.services.notices import notice_row
 from lineclose.services.views import quote_view
@@ -50,7 +50,8 @@ def charges_of(final: Quote) -> list[dict[str, Any]]:
 
 def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> list[Result]:
     now = deps.clock.now()
-    bills, refunds, quotes, results = [], [], [], []
+    bills, refunds, results = [], [], []
+    quotes: dict[int, dict[str, Any]] = {}
     for request, _profile, today, final in settled:
         charges = charges_of(final)
         bills.append(
@@ -80,26 +81,27 @@ def write_settlements(session: Session, deps: Deps, settled: list[Settled]) -> l
                     "created_at": now,
                 }
             )
-        quotes.append({"id": request.id, "quote": {**quote_view(final), "charges": charges}})
+        quotes[request.id] = {**quote_view(final), "charges": charges}
         results.append(
             {"refund_minor": final.refund.minor, "amount_due_minor": final.amount_due.minor}
         )
     # Not the ORM's bulk insert: it leaves out the None values (`paid_at`, `settled_at`) and
     # so sends a statement per run of rows alike. COPY on PostgreSQL.
     insert_rows(session, models.Bill, bills)
-    session.execute(
-        update(models.Line)
-        .where(among(session, models.Line.id, [s[0].line_id for s in settled]))
-        .values(paid_credit_minor=0, promo_credit_minor=0, unbilled_usage_minor=0)
-    )
     if refunds:
         insert_rows(session, models.RefundInstruction, refunds)
     _open_debts(session, deps, [s for s in settled if s[3].amount_due.is_positive])
-    table = Request.metadata.tables[Request.__tablename__]
-    update_each(session, table, quotes, increment=("version",))
-    for (request, _, _, _), row in zip(settled, quotes, strict=True):
+    line_ids = [s[0].line_id for s in settled]
+    waiting = merge.pending(session)
+    if waiting is None:
+        merge.write_zeroed(session, line_ids)
+        merge.write_quotes(session, quotes)
+    else:  # finalize follows in this transaction and writes them with its own updates
+        waiting.zeroed_lines.update(line_ids)
+        waiting.quotes.update(quotes)
+    for request, _, _, _ in settled:
         # Finalize, in the same transaction, reads the quote from the loaded request.
-        set_committed_value(request, "quote", row["quote"])
+        set_committed_value(request, "quote", quotes[request.id])
     for (request, _, _, _), result in zip(settled, results, strict=True):
         audit.append(
             session, now, SYSTEM_ACTOR.label, "request.settled", "closure_request",

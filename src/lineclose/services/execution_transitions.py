@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lineclose.db import audit, models
 from lineclose.db.among import among
+from lineclose.db.bulk_update import update_each
 from lineclose.db.bulk_writes import insert_rows
 from lineclose.db.models_tmf622 import TmfProductOrder
 from lineclose.domain.states import Command, RequestState, TransitionRefused, next_state
@@ -27,10 +28,13 @@ def transition_many(
     command: Command,
     reasons: dict[int, dict[str, Any]] | None = None,
     actor: Actor = SYSTEM_ACTOR,
+    changed: dict[int, dict[str, Any]] | None = None,
     **stamps: Any,
 ) -> None:
     """Every request takes `command` (a refusal raises, as `transition` does); `stamps` are
-    further columns set on all of them (`closed_at`, ...)."""
+    further columns set on all of them (`closed_at`, ...). `changed` holds, for every request
+    or none, columns an earlier step of this transaction changed and left to this update to
+    store (`execution_merge`): a change of its own, the request's version moves on for it."""
     now = deps.clock.now()
     moves: list[tuple[Request, RequestState, RequestState]] = []
     for request in requests:
@@ -41,11 +45,16 @@ def transition_many(
             raise TransitionNotAllowed(str(exc), state=current.value) from exc
     table = Request.metadata.tables[Request.__tablename__]
     for target in {target for _, _, target in moves}:
+        ids = [r.id for r, _, moved_to in moves if moved_to == target]
+        if changed:
+            update_each(
+                session, table, [{"id": i, **changed[i]} for i in ids],
+                increment={"version": 2}, status=target.value, updated_at=now, **stamps,
+            )  # fmt: skip
+            continue
         session.execute(
             update(table)
-            .where(
-                among(session, table.c.id, [r.id for r, _, moved_to in moves if moved_to == target])
-            )
+            .where(among(session, table.c.id, ids))
             .values(status=target.value, updated_at=now, version=table.c.version + 1, **stamps)
         )
     reasons = reasons or {}

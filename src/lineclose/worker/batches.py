@@ -11,8 +11,9 @@ notices); the batch is then performed one kind of step at a time:
 - a request's steps follow one another within the batch: the bars that begin execution
   enqueues are leased to this worker as they are written (barred in this batch, not claimed
   by the next), and settle and finalize are performed in the transaction that records the
-  bars, their outbox rows written done (`FUSED`). Should that transaction fail, the bars are
-  recorded alone (and settle and finalize left to the next batch), then one at a time;
+  bars (`FUSED`): no rows of their own, their results kept in the bar's row, which that
+  transaction marks done. Should it fail, the bars are recorded alone, settle enqueued as a
+  step of its own for the next batch; then one at a time;
 - notices one gateway call each, `NOTICE_CHUNK` at a time: the chunk's attempt marks commit
   before any of them is sent (a crash mid-chunk leaves marked steps that are resolved, never
   resent), then the chunk is recorded done together.
@@ -37,7 +38,6 @@ from lineclose.db.outbox import (
     claim_many,
     enqueue_leased,
     enqueue_many,
-    insert_done,
     mark_attempts,
     record_and_mark,
 )
@@ -46,6 +46,7 @@ from lineclose.ports.errors import PortError
 from lineclose.ports.hlr import HlrBar
 from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, record_nothing
+from lineclose.services.execution_merge import merging
 from lineclose.services.execution_sets import BATCH_RECORD, line_identities
 from lineclose.worker.outcomes import RunOutcome, RunReport
 
@@ -74,8 +75,9 @@ NOTICE_STEPS = frozenset(name for name, step in STEPS.items() if step.resolve is
 BATCHED = DATABASE_ONLY | HLR_STEPS | NOTICE_STEPS
 # The order a batch's kinds are performed in: a card's steps follow one another.
 ORDER: list[str] = [Step.BEGIN_EXECUTION, Step.BAR_LINE, Step.SETTLE, Step.FINALIZE]
-# A step performed in the transaction that records the step before it: no commit, claim or
-# done mark of its own, since it needs no outside call between them.
+# A step performed in the transaction that records the step before it: no row, commit, claim
+# or done mark of its own, since it needs no outside call between them; its result is kept in
+# the row of the step that began the transaction.
 FUSED: dict[str, str] = {Step.BAR_LINE: Step.SETTLE, Step.SETTLE: Step.FINALIZE}
 # Steps whose next steps this worker leases as it enqueues them, to perform in the same batch.
 LEASES_NEXT = frozenset({Step.BEGIN_EXECUTION})
@@ -169,7 +171,13 @@ class BatchSteps:
                 with self.sessions.begin() as session:
                     recorded, followed, leased = self._record_in(session, step, done, fuse)
             except Exception:
-                log.warning("a batch of %d %s steps failed (fused: %s)", len(done), step, fuse)
+                log.warning(
+                    "a batch of %d %s steps failed (fused: %s)",
+                    len(done),
+                    step,
+                    fuse,
+                    exc_info=True,
+                )
                 continue
             report.done += recorded + followed
             report.lease_lost += len(done) - recorded
@@ -198,29 +206,40 @@ class BatchSteps:
         else:
             record = STEPS[step].record
             results = [record(session, self.deps, c, o) for c, o in mine]
-        self._mark_done(session, [(c.id, r) for (c, _), r in zip(mine, results, strict=True)])
-        followed, leased = self._follow(session, step, following, fuse)
+        followed, leased, fused = self._follow(session, step, following, fuse)
+        self._mark_done(
+            session,
+            [
+                (c.id, {**r, **fused.get(c.request_id or 0, {})})
+                for (c, _), r in zip(mine, results, strict=True)
+            ],
+        )
         return len(mine), followed, leased
 
     def _follow(
         self, session: Session, step: str, rows: list[dict[str, Any]], fuse: bool
-    ) -> tuple[int, list[Claimed]]:
-        """Perform the `FUSED` next steps of `step` (their rows written done), then enqueue
-        the rest (leased to this worker after `LEASES_NEXT` steps); returns how many steps were
-        performed and the leased ones."""
+    ) -> tuple[int, list[Claimed], dict[int, dict[str, Any]]]:
+        """Perform the `FUSED` next steps of `step`, then enqueue the rest (leased to this
+        worker after `LEASES_NEXT` steps); returns how many steps were performed, the leased
+        ones, and by request the results of those performed, named by step."""
         now = self.deps.clock.now()
         performed = 0
-        while fuse and rows and FUSED.get(step) == rows[0]["step"]:
-            step = rows[0]["step"]
-            claimed = [Claimed(0, step, row["key"], {}, row["request_id"], 1) for row in rows]
-            results, following = BATCH_RECORD[step](session, self.deps, [(c, {}) for c in claimed])
-            insert_done(session, now, self.name, rows, results)
-            performed += len(rows)
-            rows = following
+        fused: dict[int, dict[str, Any]] = {}
+        with merging(session):  # one update of each row the fused steps change
+            while fuse and rows and FUSED.get(step) == rows[0]["step"]:
+                step = rows[0]["step"]
+                claimed = [Claimed(0, step, row["key"], {}, row["request_id"], 1) for row in rows]
+                record = BATCH_RECORD[step]
+                results, following = record(session, self.deps, [(c, {}) for c in claimed])
+                for row, result in zip(rows, results, strict=True):
+                    fused.setdefault(row["request_id"], {})[step] = result
+                performed += len(rows)
+                rows = following
         if step in LEASES_NEXT:
-            return performed, enqueue_leased(session, now, self.name, now + self._lease(), rows)
+            leased = enqueue_leased(session, now, self.name, now + self._lease(), rows)
+            return performed, leased, fused
         enqueue_many(session, now, rows)
-        return performed, []
+        return performed, [], fused
 
     def _one_by_one(
         self, step: str, done: list[tuple[Claimed, dict[str, Any]]], report: RunReport
