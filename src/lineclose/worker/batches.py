@@ -42,12 +42,11 @@ from lineclose.db.outbox import (
     record_and_mark,
 )
 from lineclose.domain.outbox import OutboxStatus, Step
-from lineclose.ports.errors import PortError
-from lineclose.ports.hlr import HlrBar
 from lineclose.services.context import Deps
 from lineclose.services.execution import STEPS, record_nothing
 from lineclose.services.execution_merge import merging
-from lineclose.services.execution_sets import BATCH_RECORD, line_identities
+from lineclose.services.execution_sets import BATCH_RECORD
+from lineclose.worker import hlr_calls
 from lineclose.worker.outcomes import RunOutcome, RunReport
 
 log = logging.getLogger("lineclose.worker")
@@ -171,12 +170,9 @@ class BatchSteps:
                 with self.sessions.begin() as session:
                     recorded, followed, leased = self._record_in(session, step, done, fuse)
             except Exception as exc:  # its kind only: a statement's error quotes its values
+                kind = type(exc).__name__
                 log.warning(
-                    "a batch of %d %s steps failed (fused: %s): %s",
-                    len(done),
-                    step,
-                    fuse,
-                    type(exc).__name__,
+                    "a batch of %d %s steps failed (fused %s): %s", len(done), step, fuse, kind
                 )
                 continue
             report.done += recorded + followed
@@ -207,12 +203,9 @@ class BatchSteps:
             record = STEPS[step].record
             results = [record(session, self.deps, c, o) for c, o in mine]
         followed, leased, fused = self._follow(session, step, following, fuse)
+        pairs = zip(mine, results, strict=True)
         self._mark_done(
-            session,
-            [
-                (c.id, {**r, **fused.get(c.request_id or 0, {})})
-                for (c, _), r in zip(mine, results, strict=True)
-            ],
+            session, [(c.id, {**r, **fused.get(c.request_id or 0, {})}) for (c, _), r in pairs]
         )
         return len(mine), followed, leased
 
@@ -266,9 +259,9 @@ class BatchSteps:
         """One HLR exchange for the lines to bar; refused lines fail alone."""
         try:
             if step == Step.PURGE_HLR:
-                outcomes = self._purges(group)
+                outcomes = hlr_calls.purges(self.deps.hlr, group)
             else:
-                bars = self._bars(step, group)
+                bars = hlr_calls.bars(self.sessions, step, group)
                 outcomes = list(self.deps.hlr.bar_many(bars))
         except Exception as exc:
             for claimed in group:
@@ -283,25 +276,6 @@ class BatchSteps:
                 log.warning("step %s %s: %s", claimed.step, claimed.key, error)
                 report.add(self._failed(claimed, error, False, True))
         return self._record_together(step, done, report)
-
-    def _bars(self, step: str, group: list[Claimed]) -> list[HlrBar]:
-        if step == Step.BAR_PORTED_LINE:
-            return [HlrBar(c.payload["imsi"], c.payload["msisdn"], c.key) for c in group]
-        with self.sessions() as session:
-            lines = line_identities(session, group)
-        if any(c.request_id not in lines for c in group):
-            raise ValueError("a closure step names a request that does not exist")
-        return [HlrBar(*lines[c.request_id or 0], c.key) for c in group]
-
-    def _purges(self, group: list[Claimed]) -> list[PortError | None]:
-        outcomes: list[PortError | None] = []
-        for claimed in group:
-            try:
-                self.deps.hlr.purge(claimed.payload["imsi"], claimed.key)
-                outcomes.append(None)
-            except PortError as exc:
-                outcomes.append(exc)
-        return outcomes
 
     def _notices(self, group: list[Claimed], report: RunReport, leased_until: datetime) -> None:
         """Each notice sent once. `NOTICE_CHUNK` at a time: their attempt marks commit first
