@@ -231,6 +231,13 @@ def test_a_chunk_submitted_as_a_set_equals_one_card_at_a_time(app: App) -> None:
     assert batched[5]["error"] == "open_request_exists"
     statuses = [re.search(r"'status': '(\w+)'", r).group(1) for _, r in states if r]  # type: ignore[union-attr]
     assert statuses == ["approved", "scheduled", "under_review", "needs_action", "approved"]
+    # The batch's fleet authorisation is each card's identity from its submission: no card
+    # passes through "identity not verified" and back.
+    history = [[re.sub(r"^\((?:None|'\w+'), '(\w+)', '(\w+)'.*", r"\2>\1", e) for e in c["events"]]
+               for c in batched[1:] if "events" in c]  # fmt: skip
+    assert history[0] == ["submit>submitted", "queue_for_review>under_review", "approve>approved"]
+    assert history[3] == ["submit>submitted", "raise_blockers>needs_action"]
+    assert "IDENTITY_NOT_VERIFIED" not in str(batched[4]["request"])
     # A card closing at once is barred before the batch's notices go out: it is not told of
     # its approval (its contact gets the closing summary); a card closing later is told its date.
     steps = [[re.sub(r"^\('(\w+)', '[^']*', '\w+', (\S+?),.*", r"\1 \2", o) for o in c["outbox"]]

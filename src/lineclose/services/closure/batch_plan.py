@@ -1,12 +1,12 @@
-"""One card of a batch submission, decided as `submit`, `resubmit`, `route` and `approve` decide
-one request, from facts read for the whole chunk; the outcome is rows to write (the request, its
+"""One card of a batch submission, decided as `submit`, `route` and `approve` decide one
+request, from facts read for the whole chunk; the outcome is rows to write (the request, its
 history, its notices, its first execution step), not ORM changes.
 
 The rules kept, in the order the one-request path applies them: the line must have no open
 request and not be closed; the requested date is not in the past (term-end scheduling takes the
 contract's end); the refund account and alternate contact are valid; blockers send the request
-back to the requester (with the batch's fleet authorisation, a request blocked only for want of
-identity is resubmitted with it); a refund to pay needs an account; the operator's
+back to the requester (under a batch's fleet authorisation, every card's request records that
+authorisation as its identity from the start); a refund to pay needs an account; the operator's
 auto-approval policy may approve at once; the batch's approver approves what reaches review,
 recording only a first approval when the refund needs a second approver; an approval schedules
 a later requested date or starts execution today.
@@ -34,7 +34,6 @@ from lineclose.services.context import SYSTEM_ACTOR, Actor
 from lineclose.services.language import needs_action_words
 from lineclose.services.views import blocker_view, quote_view
 
-IDENTITY_MISSING = "IDENTITY_NOT_VERIFIED"
 # Notices a fleet batch's own submission would queue and withdraw in the same transaction.
 INTAKE_NOTICES = ("needs_action", "request_received")
 
@@ -46,7 +45,7 @@ class BatchSpec:
     actor: Actor
     operator_id: int
     given: ClosureInput  # requested_date is per card (`CardIn`), the rest shared
-    # Resubmit a request blocked for want of identity under the batch's fleet authorisation.
+    # Every card's identity is the batch's fleet authorisation, checked when the batch was loaded.
     fleet_authorisation: bool = False
     # Withdraw the intake notices, and the approval of a card closing at once (`quiet_notices`).
     quiet_intake: bool = False
@@ -152,6 +151,8 @@ def plan_card(
     if ctx.refused_identity is not None:
         raise ctx.refused_identity
     methods = set(ctx.methods)
+    if spec.fleet_authorisation:
+        methods.add(IdentityMethod.FLEET_AUTHORISATION)
     given = replace(spec.given, requested_date=card.requested_date)
     plan = Plan(
         card.line_id,
@@ -186,15 +187,6 @@ def plan_card(
     )
     plan.move(Command.SUBMIT, spec.actor)
     result = _route(ctx, plan, facts, methods)
-    if (
-        spec.fleet_authorisation
-        and plan.status == RequestState.NEEDS_ACTION.value
-        and IDENTITY_MISSING in result.blocker_codes
-    ):
-        methods.add(IdentityMethod.FLEET_AUTHORISATION)
-        plan.request["identity_methods"] = sorted(m.value for m in methods)
-        plan.move(Command.RESUBMIT, spec.actor)
-        result = _route(ctx, plan, facts, methods)
     if spec.approver is not None and plan.status == RequestState.UNDER_REVIEW.value:
         _approve(ctx, spec, plan, result)
     if spec.quiet_intake:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from lineclose.db import audit, models
 from lineclose.domain.eligibility import Eligibility
-from lineclose.domain.facts import LineStatus
+from lineclose.domain.facts import IdentityMethod, LineStatus
 from lineclose.domain.states import Command, RequestState
 from lineclose.errors import Conflict, IdempotencyMismatch, TransitionNotAllowed
 from lineclose.services.closure.input import ClosureInput, apply_input
@@ -166,10 +166,13 @@ def submit(
     idempotency_key: str | None = None,
     *,
     draw_reference: BodySource = secure_body,
+    granted: frozenset[IdentityMethod] = frozenset(),
 ) -> Submitted:
     """Open a closure request on a line with no open request. With an Idempotency-Key, the
     first request made with that key (by this actor) is returned unchanged on a repeat, even
-    when two repeats race: whichever commits second answers with the first one's request."""
+    when two repeats race: whichever commits second answers with the first one's request.
+    `granted`: identity the calling service established itself (a fleet batch's authorisation),
+    which no evidence a requester sends can claim."""
     line = load_line(session, raw_msisdn)
     ensure_can_see_line(actor, line)
     digest = given.digest(line.msisdn, actor.channel.value)
@@ -203,6 +206,10 @@ def submit(
         **_UNSET,
     )
     apply_input(session, deps, actor, request, given, loaded)
+    if granted:
+        request.identity_methods = sorted(
+            {*(IdentityMethod(m) for m in request.identity_methods), *granted}
+        )
     request.reference = new_reference(now, draw_reference)
     mark = audit.pending_mark(session)
     # The whole submission is decided in memory, then written: the request's row in its

@@ -74,15 +74,14 @@ def _submit_card(
     assert line is not None
     since = deps.clock.now()
     request = closure.submit(
-        session, deps, actor, line.msisdn, given, f"{batch.reference}:{card.row_number}"
+        session,
+        deps,
+        actor,
+        line.msisdn,
+        given,
+        f"{batch.reference}:{card.row_number}",
+        granted=frozenset({IdentityMethod.FLEET_AUTHORISATION}),
     ).request
-    if request.status == RequestState.NEEDS_ACTION.value and any(
-        b.get("code") == "IDENTITY_NOT_VERIFIED" for b in request.blockers or []
-    ):
-        request.identity_methods = sorted(
-            {*request.identity_methods, IdentityMethod.FLEET_AUTHORISATION.value}
-        )
-        closure.resubmit(session, deps, actor, request.reference, given)
     if request.status == RequestState.UNDER_REVIEW.value:
         # The batch's review stands for each card's: recorded under the batch, naming its decider.
         approver = Actor(
