@@ -62,6 +62,7 @@ def _run(
             register_new_lines(app.deps, result.new_lines)
             rejects.write(batch.file, result.rejects)
             bulk_import.tally(summary, batch, result)
+            del batch, result  # freed by their counts: the collector walks only what is left
             collector.after_batch()
             if on_progress:
                 on_progress(summary.rows, plan.total_rows)

@@ -61,28 +61,46 @@ def _keyed(key: bytes) -> Any:
 
 def digest_item(key: bytes, item: Item) -> None:
     """Keyed digests, so the table says whether a value changed without holding the value."""
+    digest_items(key, [item])
+
+
+def digest_items(key: bytes, items: list[Item]) -> None:
+    """`digest_item` over a batch: each field digest is the keyed hash of "kind.name=value",
+    the record digest the SHA-256 of its field digests in the order of their names. The
+    names' order and prefixes are worked out once per set of names, not once per row."""
     known = _field_digests.setdefault(key, {})
     if len(known) > _FIELD_DIGESTS_KEPT:
         known.clear()
-    keyed = _keyed(key)
-    kind = item.kind
-    digests = item.field_digests
-    for name, value in sorted(item.record.items()):
-        text = f"{kind}.{name}={'' if value is None else value}"
-        shared = type(value) is not int and len(text) - len(kind) - len(name) <= 12
-        found = known.get(text) if shared else None
-        if found is None:
-            hasher = keyed.copy()
-            hasher.update(text.encode())
-            found = hasher.hexdigest()
-            if shared:
-                known[text] = found
-        digests[name] = found
-    item.digest = hashlib.sha256("".join(digests.values()).encode()).hexdigest()
+    fresh = _keyed(key).copy
+    sha256 = hashlib.sha256
+    plans: dict[tuple[str, tuple[str, ...]], list[tuple[str, str]]] = {}
+    for item in items:
+        record = item.record
+        names = (item.kind, tuple(record))
+        plan = plans.get(names)
+        if plan is None:
+            plan = plans[names] = [(n, f"{item.kind}.{n}=") for n in sorted(record)]
+        digests = item.field_digests
+        for name, prefix in plan:
+            value = record[name]
+            kind_of_value = type(value)
+            shown = value if kind_of_value is str else "" if value is None else f"{value}"
+            text = prefix + shown
+            # Short values repeat down a file (choices, dates, flags, empty fields): each is
+            # hashed once; identifiers and amounts, mostly distinct, are not kept.
+            shared = kind_of_value is not int and len(shown) <= 10
+            found = known.get(text) if shared else None
+            if found is None:
+                hasher = fresh()
+                hasher.update(text.encode())
+                found = hasher.hexdigest()
+                if shared:
+                    known[text] = found
+            digests[name] = found
+        item.digest = sha256("".join(digests.values()).encode()).hexdigest()
 
 
-# Digests of short values already hashed (choices, dates, flags, empty fields: what repeats
-# down a file), so each is hashed once; identifiers and amounts, mostly distinct, are not kept.
+# Digests of short values already hashed, by key (see `digest_items`).
 _field_digests: dict[bytes, dict[str, str]] = {}
 _FIELD_DIGESTS_KEPT = 20_000
 

@@ -104,9 +104,8 @@ def apply_batch(
     new: list[Item] = []
     changed: list[Item] = []
     same: list[Item] = []
-    key = records.digest_key(deps.vault)
+    records.digest_items(records.digest_key(deps.vault), list(last.values()))
     for item in last.values():
-        records.digest_item(key, item)
         seen = item.seen = known.get(item.key)
         if seen is None:
             new.append(item)
