@@ -49,3 +49,17 @@ def test_one_item_digest_is_the_batch_digest() -> None:
     item = Item(1, kind, "k", dict(record))
     records.digest_item(KEY, item)
     assert (item.field_digests, item.digest) == _reference(kind, record)
+
+
+def _reference_row(key: bytes, raw: dict[Any, Any]) -> str:
+    text = "\x1e".join(f"{k}\x1f{v}" for k, v in sorted(raw.items(), key=lambda kv: str(kv[0])))
+    return hashlib.blake2b(text.encode(), key=key, digest_size=16).hexdigest()
+
+
+def test_row_digests_match_the_stored_format() -> None:
+    from lineclose.services.data_in.unchanged_rows import row_digest
+
+    plain = {"msisdn": "+8613900000001", "name": "王芳", "activated_on": "2023-05-01", "b": ""}
+    extra: dict[Any, Any] = {**plain, None: ["spill", "over"], "Zed": "1"}
+    for raw in (plain, extra):
+        assert row_digest(KEY, raw) == _reference_row(KEY, raw)

@@ -52,6 +52,9 @@ class Shared:
     # (applied or found unchanged), and written at the batch's end, one record per number.
     wide_file: bool = False
     parts: list[Item] = field(default_factory=list)
+    # By reference, the subscribers the batch applied or found unchanged: their lines need
+    # not read the subscribers' records back.
+    subscriber_ids: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass

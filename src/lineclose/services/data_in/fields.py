@@ -298,9 +298,18 @@ def parse_row(
 
 
 def parse_value(field: Field, value: Any, ctx: Context, memo: Memo | None = None) -> Any:
-    text = "" if value is None else str(value)
-    if isinstance(value, bool):
+    if type(value) is str:
+        text = value
+    elif isinstance(value, bool):
         text = "true" if value else "false"
+    else:
+        text = "" if value is None else str(value)
+    if memo is not None:
+        # Most values of a chunk were parsed already (the number in every part of a wide
+        # row, dates and choices down the file); blank ones are never kept, see below.
+        found = memo.get((field.name, text), _MISSING)
+        if found is not _MISSING and type(found) is not RowError:
+            return found
     if not text.strip():
         if field.required:
             raise RowError(field.name, f"{field.name} is required")

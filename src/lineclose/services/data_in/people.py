@@ -84,9 +84,7 @@ def _line_columns(record: dict[str, Any], subscriber_id: int) -> dict[str, Any]:
 def apply_lines(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list[Item]:
     session = ctx.session
     items = new + changed
-    owners = records.entity_ids(
-        session, ctx.operator_id, "subscribers", (i.record["subscriber_ref"] for i in items)
-    )
+    owners = _owners(ctx, items)
     existing = ctx.lines_in_service(i.record["msisdn"] for i in items)
     taken = _serials_in_use(ctx, items)
     numbers = {
@@ -144,6 +142,18 @@ def apply_lines(ctx: ApplyContext, new: list[Item], changed: list[Item]) -> list
     for item in updates:
         ctx.touch(item.entity_id or 0, *item.changed)
     return inserts + updates
+
+
+def _owners(ctx: ApplyContext, items: list[Item]) -> dict[str, int]:
+    """The subscriber of each line by reference: those the batch applied as it applied them,
+    the others as their records say."""
+    applied = ctx.shared.subscriber_ids
+    refs = {i.record["subscriber_ref"] for i in items}
+    owners = {r: applied[r] for r in refs if r in applied}
+    missing = refs.difference(owners)
+    if missing:
+        owners.update(records.entity_ids(ctx.session, ctx.operator_id, "subscribers", missing))
+    return owners
 
 
 def _serials_in_use(ctx: ApplyContext, items: list[Item]) -> dict[tuple[str, str], int]:

@@ -38,7 +38,9 @@ def row_key(vault: Vault) -> bytes:
 
 
 def row_digest(key: bytes, raw: dict[str, Any]) -> str:
-    text = "\x1e".join(f"{k}\x1f{v}" for k, v in sorted(raw.items(), key=lambda kv: str(kv[0])))
+    # Columns in the order of their names as text (a CSV row's extra values sit under None).
+    names = sorted(raw, key=str) if None in raw else sorted(raw)
+    text = "\x1e".join([f"{k}\x1f{raw[k]}" for k in names])
     return hashlib.blake2b(text.encode(), key=key, digest_size=16).hexdigest()
 
 

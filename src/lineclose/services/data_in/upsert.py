@@ -129,6 +129,11 @@ def apply_batch(
         ctx.in_service.update({i.record["msisdn"]: i.entity_id for i in accepted_items})
     new = [i for i in new if id(i) in accepted]
     changed = [i for i in changed if id(i) in accepted]
+    if kind == "subscribers" and shared is not None:
+        for i in (*new, *changed, *same):
+            entity = i.entity_id if i.entity_id is not None else getattr(i.seen, "entity_id", None)
+            if entity is not None:
+                shared.subscriber_ids[i.key] = entity
     if shared is not None and shared.wide_file and kind in wide_records.FOLDED:
         shared.parts.extend((*new, *changed, *same))  # one wide record per number, batch end
     else:
