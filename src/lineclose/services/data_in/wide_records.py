@@ -162,18 +162,19 @@ def save_rows(
 def _put(record: WideRecord, item: Item, replace: bool = True) -> None:
     """The item's digests in place of what the record held of its kind (nothing to replace
     in a record made for this batch: it gets each kind once)."""
-    entity = item.entity_id if item.entity_id is not None else getattr(item.seen, "entity_id", None)
-    if entity is not None and record.entity_id is not None and entity != record.entity_id:
-        record.digests.clear()  # said of another line, gone from this number
+    entity = item.entity_id
+    if entity is None and item.seen is not None:
+        entity = item.seen.entity_id
     if entity is not None:
+        if record.entity_id is not None and entity != record.entity_id:
+            record.digests.clear()  # said of another line, gone from this number
         record.entity_id = entity
     prefix = item.kind + "."
-    if replace:
-        for name in [n for n in record.digests if n.startswith(prefix)]:
-            del record.digests[name]
     digests = record.digests
-    for name, digest in item.field_digests.items():
-        digests[prefix + name] = digest
+    if replace:
+        for name in [n for n in digests if n.startswith(prefix)]:
+            del digests[name]
+    digests.update({prefix + name: digest for name, digest in item.field_digests.items()})
 
 
 def _remember_row(
@@ -187,16 +188,14 @@ def _remember_row(
     row of the batch also gave may not) and the row was applied in full."""
     lines = given.get("lines")
     row = lines.row if lines is not None else None
-    said = rows.get(row, []) if row is not None else []
-    subscriber = next((p for p in said if p.kind == "subscribers"), None)
-    whole = (
-        row is not None
-        and row not in rejected
-        and row in row_digests
-        and subscriber is not None
-        and all(p.digest for p in said)
-        and all(given.get(p.kind) is p for p in said if p.kind in FOLDED)
-    )
+    subscriber = None
+    whole = row is not None and row not in rejected and row in row_digests
+    for p in rows.get(row, ()) if whole and row is not None else ():
+        if p.kind == "subscribers" and subscriber is None:
+            subscriber = p
+        if not p.digest or (p.kind in FOLDED and given.get(p.kind) is not p):
+            whole = False
+            break
     if not whole or subscriber is None or row is None:
         for name in _REMEMBERED:
             record.digests.pop(name, None)
