@@ -296,3 +296,48 @@ def test_wide_records_are_split_by_a_downgrade_and_folded_again_by_the_upgrade(
     assert _stored(app) == before
     assert _outcome(_import(app, code, wide)) == (0, 0, 3)
     assert _stored(app) == before
+
+
+def _owners(app: App) -> dict[str, str]:
+    """By number, the reference of the subscriber that owns the line."""
+    with app.sessions() as session:
+        refs = dict(
+            session.execute(
+                select(SourceRecord.entity_id, SourceRecord.source_key).where(
+                    SourceRecord.kind == "subscribers"
+                )
+            ).all()
+        )
+        lines = session.execute(select(models.Line.msisdn, models.Line.subscriber_id)).all()
+    return {msisdn: refs[subscriber_id] for msisdn, subscriber_id in lines}
+
+
+def test_lines_belong_to_the_subscribers_their_rows_name_new_unchanged_or_moved(
+    app: App, tmp_path: Path
+) -> None:
+    cn = operator(app, "cn")
+    rows = [_wide_row(n, 100) for n in (1, 2, 3)]
+    path = tmp_path / "wide.csv"
+
+    def write() -> Path:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, COLUMNS)
+            writer.writeheader()
+            writer.writerows(rows)
+        return path
+
+    first = run_import(app, cn, [write()], tmp_path / "r.csv", batch_rows=2)
+    assert (first.inserted, first.rejected) == (3, 0)
+    assert _owners(app) == {_number(n): f"W{n:05d}" for n in (1, 2, 3)}
+    # Row 1's line changes under an unchanged subscriber; row 2's line moves to a subscriber
+    # that row 3 gives again, unchanged, in the same batch.
+    rows[0]["imsi"] = "460009999999999"
+    rows[1] = {
+        **rows[1],
+        "subscriber_ref": "W00003",
+        "name": "李娜",
+        "id_number": rows[2]["id_number"],
+    }
+    again = run_import(app, cn, [write()], tmp_path / "r.csv", batch_rows=3)
+    assert (again.inserted, again.rejected) == (0, 0) and again.updated == 2
+    assert _owners(app) == {_number(1): "W00001", _number(2): "W00003", _number(3): "W00003"}
