@@ -39,13 +39,15 @@ from lineclose.cli.import_files import run_import
 from lineclose.config import Settings
 from lineclose.db.migrate import upgrade
 from lineclose.security.vault import new_key_line
+from lineclose.services.data_in.bulk_import import default_workers
 from lineclose.services.provisioning import add_operator
 
 # Lineclose / raw, at most: validation, sealing personal data, digests for idempotency, the
 # number and registry rows, and the audit trail cost something, but must stay within this.
 TARGET = 4.0
-# `lineclose import --workers N`: validation in N other processes (0, the default: in this one).
-WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", "0"))
+# `lineclose import --workers N`: validation in N other processes; by default as many as the
+# command's own default (one per core beyond the first, at most two).
+WORKERS = int(os.environ.get("BENCH_IMPORT_WORKERS", str(default_workers())))
 PG_URL = os.environ.get(
     "LINECLOSE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
@@ -242,7 +244,8 @@ def _figure(size: int, seconds: float, baseline_seconds: float, note: str) -> di
         seconds,
         baseline_seconds,
         TARGET,
-        note=f"{size / seconds:,.0f} rows/s vs {size / baseline_seconds:,.0f} raw; {note}",
+        note=f"{size / seconds:,.0f} rows/s vs {size / baseline_seconds:,.0f} raw; rows "
+        f"validated in {WORKERS} other process(es); {note}",
     ).as_json()
 
 

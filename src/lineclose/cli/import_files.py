@@ -56,7 +56,7 @@ def _run(
     with rejects_path.open("w", encoding="utf-8", newline="") as handle:
         rejects = bulk_import.RejectsFile(handle)
         keep = bulk_import.unchanged_filter(app.sessions, app.deps, plan)
-        for batch in bulk_import.read(plan, batch_rows, pool, keep):
+        for batch in bulk_import.read(plan, app.deps, batch_rows, pool, keep):
             with app.sessions.begin() as session:
                 result = bulk_import.apply(session, app.deps, plan, batch, actor)
             register_new_lines(app.deps, result.new_lines)
@@ -76,12 +76,13 @@ def import_command(
         Path, typer.Option(help="where bad rows go (file, row, field, code, message)")
     ] = Path("rejects.csv"),
     workers: Annotated[
-        int,
+        int | None,
         typer.Option(
-            help="extra processes that validate rows while the import writes; helps only "
-            "with idle cores (0: validate in this process)"
+            help="extra processes that validate rows while this one writes (0: validate in "
+            "this process; default: one per core beyond the first, at most two)",
+            min=0,
         ),
-    ] = 0,
+    ] = None,
 ) -> None:
     """Import subscribers, lines and their facts; bad rows go to the rejects file."""
     app = bootstrap(Settings())
@@ -101,7 +102,8 @@ def import_command(
             progress.update(task, completed=done, total=total, rate=rate)
 
         try:
-            summary = run_import(app, operator, files, rejects, advance, workers=workers)
+            count = bulk_import.default_workers() if workers is None else workers
+            summary = run_import(app, operator, files, rejects, advance, workers=count)
         except LinecloseError as exc:
             console.print(f"[red]{exc.code}[/red]: {exc.message}")
             raise typer.Exit(2) from None

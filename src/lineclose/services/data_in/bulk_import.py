@@ -7,6 +7,7 @@ the files; this module reads, validates, applies, and writes the rejects file.
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -19,7 +20,14 @@ from sqlalchemy.orm import Session
 from lineclose.db import models
 from lineclose.errors import NotFound
 from lineclose.services.context import Deps
-from lineclose.services.data_in import facts, unchanged_rows, unchanged_wide_rows, wide_records
+from lineclose.services.data_in import (
+    facts,
+    packed,
+    records,
+    unchanged_rows,
+    unchanged_wide_rows,
+    wide_records,
+)
 from lineclose.services.data_in.apply_context import Reject, Shared
 from lineclose.services.data_in.fields import ORDER, Context
 from lineclose.services.data_in.files import WIDE, Batch, batches, count_rows, file_rank
@@ -30,6 +38,17 @@ from lineclose.services.data_in.writer import lock_operator
 from lineclose.services.lines import local_today, profile_of
 
 BATCH_ROWS = 5_000
+# Past two validating processes the writing one is the bottleneck: a validated row costs them
+# about what writing it costs this one.
+MAX_DEFAULT_WORKERS = 2
+
+
+def default_workers() -> int:
+    """Validating processes when none are asked for: one per core beyond the first (the
+    writing process keeps one), at most `MAX_DEFAULT_WORKERS`."""
+    return max(0, min(MAX_DEFAULT_WORKERS, len(os.sched_getaffinity(0)) - 1))
+
+
 REJECT_COLUMNS = ("file", "row", "field", "code", "message")
 
 
@@ -68,22 +87,38 @@ def plan(session: Session, deps: Deps, operator_code: str, files: list[Path]) ->
 
 def read(
     import_plan: Plan,
+    deps: Deps,
     size: int = BATCH_ROWS,
     pool: Executor | None = None,
     keep: Keep | None = None,
 ) -> Iterator[Batch]:
+    """The plan's files as validated batches; with `pool`, validated and digested in its
+    processes (`packed`), under the digest key this process derives from the vault."""
+    digest_key = records.digest_key(deps.vault)
     for path in import_plan.files:
-        yield from batches(path, import_plan.context, size, pool, keep)
+        if pool is None:
+            yield from batches(path, import_plan.context, size, keep)
+        else:
+            yield from packed.batches_in(pool, path, import_plan.context, size, digest_key, keep)
 
 
 def unchanged_filter(sessions: Callable[[], Session], deps: Deps, import_plan: Plan) -> Keep:
-    """Drops each chunk's rows seen before and unchanged, reading in a session of its own."""
+    """Drops each chunk's rows seen before and unchanged, reading in a session of its own.
+    Rows repeated within the import itself are not looked for on an operator's first wide
+    file: the full way finds them unchanged all the same."""
+    with sessions() as session:
+        look_up = unchanged_wide_rows.any_kept(session, import_plan.operator_id)
 
     def keep(kind: str, chunk: list[RawRow]) -> tuple[list[RawRow], dict[int, str], int]:
         with sessions() as session:
             if kind == WIDE:
                 return unchanged_wide_rows.split(
-                    session, deps.vault, import_plan.operator_id, import_plan.context, chunk
+                    session,
+                    deps.vault,
+                    import_plan.operator_id,
+                    import_plan.context,
+                    chunk,
+                    look_up,
                 )
             return unchanged_rows.split(session, deps.vault, import_plan.operator_id, kind, chunk)
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,36 +146,29 @@ def chunks(path: Path, size: int) -> Iterator[list[tuple[int, dict[str, Any]]]]:
         yield chunk
 
 
-def batches(
-    path: Path,
-    ctx: Context,
-    size: int,
-    pool: Executor | None = None,
-    keep: Keep | None = None,
-) -> Iterator[Batch]:
+def batches(path: Path, ctx: Context, size: int, keep: Keep | None = None) -> Iterator[Batch]:
     """Validated batches in file order. `keep` drops the rows seen before, unchanged, before
-    they are validated (they count as read). With a process pool, the next chunks are validated
-    while the current one is written (at most two ahead, so memory stays bounded)."""
+    they are validated (they count as read). `packed.batches_in` is the same with the
+    validation in other processes."""
     kind = kind_of(path)
-    ahead: deque[tuple[Future[Batch], dict[int, str], int]] = deque()
+    for chunk, digests, skipped in kept_chunks(path, size, keep):
+        yield finished(parse_chunk(path.name, kind, chunk, ctx), digests, skipped)
+
+
+def kept_chunks(
+    path: Path, size: int, keep: Keep | None
+) -> Iterator[tuple[list[tuple[int, dict[str, Any]]], dict[int, str], int]]:
+    """Each chunk's rows to validate, with the digests of its rows read and how many it
+    skipped as unchanged."""
+    kind = kind_of(path)
     for chunk in chunks(path, size):
-        digests: dict[int, str] = {}
-        skipped = 0
-        if keep is not None:
-            chunk, digests, skipped = keep(kind, chunk)
-        if pool is None:
-            yield _finished(parse_chunk(path.name, kind, chunk, ctx), digests, skipped)
-            continue
-        ahead.append((pool.submit(parse_chunk, path.name, kind, chunk, ctx), digests, skipped))
-        if len(ahead) > 2:
-            future, digests, skipped = ahead.popleft()
-            yield _finished(future.result(), digests, skipped)
-    while ahead:
-        future, digests, skipped = ahead.popleft()
-        yield _finished(future.result(), digests, skipped)
+        if keep is None:
+            yield chunk, {}, 0
+        else:
+            yield keep(kind, chunk)
 
 
-def _finished(batch: Batch, digests: dict[int, str], skipped: int) -> Batch:
+def finished(batch: Batch, digests: dict[int, str], skipped: int) -> Batch:
     batch.rows += skipped
     batch.row_digests = digests
     return batch

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from lineclose.db import models
@@ -23,12 +23,29 @@ from lineclose.services.data_in.unchanged_rows import RawRow, row_digest, row_ke
 _MSISDN = next(f for f in SCHEMAS["lines"] if f.name == "msisdn")
 
 
+def any_kept(session: Session, operator_id: int) -> bool:
+    """Whether the operator has a wide record: before its first wide file, no row can be
+    skipped, and looking each one up (its number parsed first) would be work for nothing."""
+    kept = select(SourceRecord.id).where(
+        SourceRecord.operator_id == operator_id, SourceRecord.kind == wide_records.KIND
+    )
+    return bool(session.execute(select(exists(kept))).scalar_one())
+
+
 def split(
-    session: Session, vault: Vault, operator_id: int, ctx: Context, chunk: list[RawRow]
+    session: Session,
+    vault: Vault,
+    operator_id: int,
+    ctx: Context,
+    chunk: list[RawRow],
+    look_up: bool = True,
 ) -> tuple[list[RawRow], dict[int, str], int]:
-    """(rows to take the whole way, their row digests by row number, count skipped)."""
+    """(rows to take the whole way, their row digests by row number, count skipped). Without
+    `look_up` (nothing was kept before this import), every row is taken, with its digest."""
     key = row_key(vault)
     digests = {number: row_digest(key, raw) for number, raw in chunk}
+    if not look_up:
+        return chunk, digests, 0
     numbers = {number: _number(raw, ctx) for number, raw in chunk}
     same = _still_current(session, operator_id, {n for n in numbers.values() if n})
     kept = [

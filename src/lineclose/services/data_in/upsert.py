@@ -104,7 +104,8 @@ def apply_batch(
     new: list[Item] = []
     changed: list[Item] = []
     same: list[Item] = []
-    records.digest_items(records.digest_key(deps.vault), list(last.values()))
+    # Items validated in another process come digested (`packed`); the others are digested here.
+    records.digest_items(records.digest_key(deps.vault), [i for i in last.values() if not i.digest])
     for item in last.values():
         seen = item.seen = known.get(item.key)
         if seen is None:
