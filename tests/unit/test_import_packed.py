@@ -4,7 +4,7 @@ rejects as one validated here."""
 from __future__ import annotations
 
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -80,3 +80,20 @@ def test_batches_validated_in_other_processes_equal_those_validated_here(tmp_pat
         there = [_plain(b) for b in batches_in(pool, path, CN, 15, KEY)]
     assert there == here
     assert [b["rows"] for b in there] == [15, 15, 10]
+
+
+class _NoProcesses(ThreadPoolExecutor):
+    def submit(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a chunk whose every row was skipped went to another process")
+
+
+def test_chunks_whose_rows_were_all_skipped_start_no_process(tmp_path: Path) -> None:
+    path = tmp_path / "wide.csv"
+    path.write_text("msisdn,iccid\n" + "+8613901000001,1\n" * 30, encoding="utf-8")
+
+    def skip_all(kind: str, chunk: list[Any]) -> tuple[list[Any], dict[int, str], int]:
+        return [], {}, len(chunk)
+
+    with _NoProcesses(1) as pool:
+        found = list(batches_in(pool, path, CN, 10, KEY, skip_all))
+    assert [(b.rows, b.items, b.rejects) for b in found] == [(10, {}, [])] * 3

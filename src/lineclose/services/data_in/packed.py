@@ -114,7 +114,11 @@ def batches_in(
     kind = kind_of(path)
     ahead: deque[tuple[Future[PackedBatch], dict[int, str], int]] = deque()
     for chunk, digests, skipped in kept_chunks(path, size, keep):
-        work = pool.submit(parse_packed, path.name, kind, chunk, ctx, digest_key)
+        if chunk:
+            work = pool.submit(parse_packed, path.name, kind, chunk, ctx, digest_key)
+        else:  # every row skipped as unchanged: no process needs starting for it
+            work = Future()
+            work.set_result(PackedBatch(path.name, kind, 0, {}, []))
         ahead.append((work, digests, skipped))
         if len(ahead) > 2:
             done, digests, skipped = ahead.popleft()
