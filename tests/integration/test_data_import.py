@@ -208,3 +208,23 @@ def test_new_lines_of_a_wide_file_carry_its_balances_and_usage(app: App, tmp_pat
             select(models.Line.paid_credit_minor).where(models.Line.msisdn == "+8613900000001")
         ).scalar_one()
     assert paid == 510
+
+
+def test_validated_in_another_process_the_samples_import_the_same(app: App, tmp_path: Path) -> None:
+    """Batches small enough that the file spans many, validated by a second process: the
+    same counts, rejects and rows as validated here, and a second run changes nothing."""
+    cn = operator(app, "cn")
+    rejects = tmp_path / "cn-rejects.csv"
+    first = run_import(app, cn, sample_files("cn"), rejects, batch_rows=150, workers=1)
+    assert (first.rows, first.rejected, first.inserted) == (CN_ROWS, CN_BAD, CN_ROWS - CN_BAD)
+    found = {(r["file"], r["row"], r["field"]) for r in read_rejects(rejects)}
+    assert {("lines.csv", "203", "iccid"), ("subscribers.csv", "202", "id_number")} <= found
+    assert len(found) == CN_BAD
+    with app.sessions() as session:
+        lines = session.execute(select(func.count()).select_from(models.Line)).scalar_one()
+        unpaid = session.execute(
+            select(func.count()).select_from(models.Bill).where(models.Bill.paid_at.is_(None))
+        ).scalar_one()
+    assert (lines, unpaid) == (200, 40)
+    again = run_import(app, cn, sample_files("cn"), rejects, batch_rows=150, workers=1)
+    assert (again.inserted, again.updated, again.rejected) == (0, 0, CN_BAD)

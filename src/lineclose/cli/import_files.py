@@ -37,8 +37,10 @@ def run_import(
     rows are validated in that many processes while this one writes."""
     with app.sessions() as session:
         plan = bulk_import.plan(session, app.deps, operator_code, files)
+    # A file of one batch has nothing to validate while a batch is written.
+    parallel = workers > 0 and plan.total_rows > batch_rows
     with ExitStack() as stack:
-        pool = stack.enter_context(ProcessPoolExecutor(workers)) if workers > 0 else None
+        pool = stack.enter_context(ProcessPoolExecutor(workers)) if parallel else None
         stack.enter_context(collector.paused())
         return _run(app, plan, rejects_path, on_progress, batch_rows, actor, pool)
 
