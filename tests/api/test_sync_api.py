@@ -135,7 +135,10 @@ def test_every_resource_is_written_under_its_scope_and_refused_without_it(
         line = session.execute(select(models.Line).where(models.Line.msisdn == MSISDN)).scalar_one()
         assert not line.legal_hold and not line.lost_reported
         hold = session.execute(select(LegalHold).where(LegalHold.line_id == line.id)).scalar_one()
-        assert hold.requested_by_enc and "Wu" not in hold.requested_by_enc
+        # Sealed: not the name in clear (a two-letter piece of it can occur in base64 by
+        # chance), and it opens to the name.
+        assert hold.requested_by_enc and "Clerk Wu" not in hold.requested_by_enc
+        assert app.deps.vault.decrypt(hold.requested_by_enc) == "Clerk Wu"
         actions = set(session.execute(select(models.AuditEntry.action)).scalars())
         assert {"data.inserted", "data.updated"} <= actions
 
