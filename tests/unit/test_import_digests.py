@@ -47,7 +47,7 @@ def test_batched_digests_match_the_stored_format() -> None:
 def test_one_item_digest_is_the_batch_digest() -> None:
     kind, record = RECORDS[2]
     item = Item(1, kind, "k", dict(record))
-    records.digest_item(KEY, item)
+    records.digest_items(KEY, [item])
     assert (item.field_digests, item.digest) == _reference(kind, record)
 
 

@@ -94,7 +94,7 @@ def read(
 ) -> Iterator[Batch]:
     """The plan's files as validated batches; with `pool`, validated and digested in its
     processes (`packed`), under the digest key this process derives from the vault."""
-    digest_key = records.digest_key(deps.vault)
+    digest_key = records.digest_key(deps.vault) if pool is not None else b""
     for path in import_plan.files:
         if pool is None:
             yield from batches(path, import_plan.context, size, keep)

@@ -59,15 +59,11 @@ def _keyed(key: bytes) -> Any:
     return hashlib.blake2b(key=key, digest_size=12)
 
 
-def digest_item(key: bytes, item: Item) -> None:
-    """Keyed digests, so the table says whether a value changed without holding the value."""
-    digest_items(key, [item])
-
-
 def digest_items(key: bytes, items: list[Item]) -> None:
-    """`digest_item` over a batch: each field digest is the keyed hash of "kind.name=value",
-    the record digest the SHA-256 of its field digests in the order of their names. The
-    names' order and prefixes are worked out once per set of names, not once per row."""
+    """Keyed digests, so the table says whether a value changed without holding the value:
+    each field digest is the keyed hash of "kind.name=value", the record digest the SHA-256 of
+    its field digests in the order of their names. The names' order and prefixes are worked
+    out once per set of names, not once per row."""
     known = _field_digests.setdefault(key, {})
     if len(known) > _FIELD_DIGESTS_KEPT:
         known.clear()

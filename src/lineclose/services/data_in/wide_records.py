@@ -49,7 +49,7 @@ def part(record: WideRecord, kind: str) -> Known | None:
     held = {n[len(prefix) :]: d for n, d in record.digests.items() if n.startswith(prefix)}
     if not held:
         return None
-    # The record digest of `records.digest_item`: field digests in the order of their names.
+    # The record digest of `records.digest_items`: field digests in the order of their names.
     digest = hashlib.sha256("".join(d for _, d in sorted(held.items())).encode()).hexdigest()
     return Known(record.id, record.entity_id, digest, held, wide=True)
 
